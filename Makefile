@@ -1,0 +1,80 @@
+# Entry points: `make demo` and `make test`. Both install what they need (apt packages, a
+# project venv, the podman test-host image) and can be run again at any time.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+BIN         := $(CURDIR)/$(VENV)/bin
+BUILD       := $(CURDIR)/.build
+COLLECTIONS := $(BUILD)/collections
+ANSIBLE_BUNDLE := ansible==12.3.0
+
+# Everything below runs with the project's own tools, collections and podman settings.
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+export CONTAINERS_CONF := $(CURDIR)/tests/hosts/containers.conf
+export ANSIBLE_FORCE_COLOR ?= false
+export PY_COLORS ?= 0
+
+SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+
+.PHONY: help deps venv collection image sanity units lint molecule test demo build clean $(addprefix molecule-,$(SCENARIOS))
+
+help:
+	@echo 'make demo    set up a registry and a client in containers, publish and fetch a signed image'
+	@echo 'make test    sanity, unit tests, ansible-lint and every molecule scenario'
+	@echo 'make units | sanity | lint | molecule | molecule-<scenario> | build | image | clean'
+
+# System packages (Debian): podman and its runtime, debootstrap for the test-host image, gnupg.
+deps: $(BUILD)/deps.stamp
+$(BUILD)/deps.stamp: tests/hosts/apt-packages.txt
+	tests/hosts/install-apt-packages.sh tests/hosts/apt-packages.txt
+	@mkdir -p $(@D) && touch $@
+
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# The checkout, seen as ansible_collections/aci/registry, next to containers.podman unpacked from
+# the ansible bundle's wheel (no Galaxy server is needed).
+collection: $(COLLECTIONS)/.stamp
+$(COLLECTIONS)/.stamp: $(VENV)/.stamp
+	mkdir -p $(COLLECTIONS)/ansible_collections/aci $(BUILD)/wheels
+	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/aci/registry
+	$(BIN)/pip download -q --no-deps -d $(BUILD)/wheels $(ANSIBLE_BUNDLE)
+	rm -rf $(COLLECTIONS)/ansible_collections/containers
+	cd $(COLLECTIONS) && $(BIN)/python -m zipfile -e $(BUILD)/wheels/ansible-*.whl $(BUILD)/bundle
+	mkdir -p $(COLLECTIONS)/ansible_collections/containers
+	mv $(BUILD)/bundle/ansible_collections/containers/podman $(COLLECTIONS)/ansible_collections/containers/
+	rm -rf $(BUILD)/bundle
+	touch $@
+
+image: $(BUILD)/deps.stamp
+	tests/hosts/build-image.sh
+
+sanity: $(COLLECTIONS)/.stamp
+	tests/sanity/run.sh
+
+units: $(COLLECTIONS)/.stamp
+	$(BIN)/pytest -q tests/unit
+
+lint: $(COLLECTIONS)/.stamp
+	$(BIN)/ansible-lint --profile production
+
+molecule: $(addprefix molecule-,$(SCENARIOS))
+$(addprefix molecule-,$(SCENARIOS)): molecule-%: $(COLLECTIONS)/.stamp image
+	$(BIN)/molecule test -s $*
+
+test: deps
+	$(MAKE) sanity units lint molecule
+
+build: $(VENV)/.stamp
+	$(BIN)/ansible-galaxy collection build --force .
+
+clean:
+	rm -rf $(BUILD) tests/output aci-registry-*.tar.gz
