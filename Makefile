@@ -20,7 +20,7 @@ export PY_COLORS ?= 0
 
 SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help deps venv collection image sanity units lint molecule test demo build clean $(addprefix molecule-,$(SCENARIOS))
+.PHONY: help deps venv collection image actool sanity units lint molecule test demo build clean $(addprefix molecule-,$(SCENARIOS))
 
 help:
 	@echo 'make demo    set up a registry and a client in containers, publish and fetch a signed image'
@@ -57,10 +57,16 @@ $(COLLECTIONS)/.stamp: $(VENV)/.stamp
 image: $(BUILD)/deps.stamp
 	tests/hosts/build-image.sh
 
+# appc's reference validator (spec 0.8.11), built from Debian's Go sources: tests check every ACI with it.
+actool: $(BUILD)/bin/actool
+$(BUILD)/bin/actool: $(BUILD)/deps.stamp
+	mkdir -p $(@D)
+	GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= go build -o $@ github.com/appc/spec/actool
+
 sanity: $(COLLECTIONS)/.stamp
 	tests/sanity/run.sh
 
-units: $(COLLECTIONS)/.stamp
+units: $(COLLECTIONS)/.stamp $(BUILD)/bin/actool
 	$(BIN)/pytest -q tests/unit
 
 lint: $(COLLECTIONS)/.stamp
