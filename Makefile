@@ -76,8 +76,9 @@ molecule: $(addprefix molecule-,$(SCENARIOS))
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: $(COLLECTIONS)/.stamp image
 	$(BIN)/molecule test -s $*
 
+# -k: one failing stage must not hide the others; make still exits non-zero.
 test: deps
-	$(MAKE) sanity units lint molecule
+	$(MAKE) -k sanity units lint molecule
 
 build: $(VENV)/.stamp
 	$(BIN)/ansible-galaxy collection build --force .
