@@ -63,7 +63,7 @@ $(BUILD)/bin/actool: $(BUILD)/deps.stamp
 	mkdir -p $(@D)
 	GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= go build -o $@ github.com/appc/spec/actool
 
-sanity: $(COLLECTIONS)/.stamp
+sanity: $(BUILD)/deps.stamp
 	tests/sanity/run.sh
 
 units: $(COLLECTIONS)/.stamp $(BUILD)/bin/actool

@@ -17,7 +17,8 @@ if podman image exists "$image"; then
 fi
 
 # The mirror comes from apt's own configuration so the image is built from what this machine
-# is allowed to reach; DEBIAN_MIRROR overrides it.
+# is allowed to reach; DEBIAN_MIRROR overrides it. $(REPO_URI) is apt's placeholder, not shell.
+# shellcheck disable=SC2016
 mirror=${DEBIAN_MIRROR:-$(apt-get indextargets --format '$(REPO_URI)' 'Created-By: Packages' 2>/dev/null \
     | grep -v -- '-security' | grep -m1 '/debian/$' || true)}
 if [ -z "$mirror" ]; then

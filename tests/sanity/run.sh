@@ -1,12 +1,32 @@
 #!/usr/bin/env bash
 # Runs `ansible-test sanity` on a copy of the checkout laid out as ansible_collections/aci/registry
-# (ansible-test insists on that path), holding exactly the files git would ship.
+# (ansible-test insists on that path, and ignores everything below a hidden directory such as
+# .build, hence the copy in a temporary directory), holding exactly the files git would ship.
+# Extra arguments go to ansible-test, e.g. a list of files or `--test pep8`.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-dest="$top/.build/sanity/ansible_collections/aci/registry"
-rm -rf "$dest" && mkdir -p "$dest"
+venv="$top/.build/sanity-venv"
+work=$(mktemp -d "${TMPDIR:-/tmp}/aci-registry-sanity.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# ansible-test runs in a venv of its own, with the same ansible-core as the project venv, and
+# installs each test's pinned linters into it (--requirements).
+core=$(grep -E '^ansible-core==' "$top/requirements-dev.txt")
+if [ ! -x "$venv/bin/ansible-test" ] || ! "$venv/bin/pip" show -q "${core%%=*}" 2>/dev/null | grep -q .; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q -U pip
+fi
+"$venv/bin/pip" install -q "$core"
+
+# ansible-test's caches and test venvs stay inside the project, not in the user's home.
+export HOME="$top/.build/sanity-home"
+pip_version=$(grep -ohP "^\s+pip='\K[0-9.]+" "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -1)
+mkdir -p "$HOME/.ansible/test/cache"
+cp "$top/tests/sanity/get_pip_offline.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+
+dest="$work/ansible_collections/aci/registry"
+mkdir -p "$dest"
 cd "$top"
 git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ "$dest/"
 cd "$dest"
-# --venv: ansible-test builds a venv per test with its own pinned linters, from PyPI.
-exec ansible-test sanity --venv --requirements --python 3.11 --color no "$@"
+"$venv/bin/ansible-test" sanity --requirements --python 3.11 --color no "$@"

@@ -53,13 +53,9 @@ def run_module(monkeypatch):
         args['_ansible_diff'] = diff
         args.setdefault('_ansible_remote_tmp', '/tmp')
         args.setdefault('_ansible_keep_remote_files', False)
-        with patch_module_args(args):
-            try:
-                main()
-            except ModuleExit as e:
-                result = e.result
-            else:
-                raise AssertionError('module returned without exit_json or fail_json')
+        with patch_module_args(args), pytest.raises(ModuleExit) as exited:
+            main()
+        result = exited.value.result
         if expect_failure is True:
             assert result.get('failed'), 'expected a failure, got %r' % (result,)
         elif expect_failure is False:
