@@ -1,0 +1,461 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, aci.registry maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: aci_build
+short_description: Build, validate and re-package appc container images (ACI)
+version_added: 0.1.0
+description:
+  - Builds an App Container Image (appc spec 0.8.x), a tar holding exactly C(manifest) and
+    C(rootfs/), at O(dest).
+  - The image comes from an image layout directory (O(src)), from a root filesystem directory
+    (O(rootfs)) plus a manifest given as options, or from an existing image (O(from_aci)) whose
+    manifest is changed by the options, the C(actool patch-manifest) case used to publish a
+    public image under your own name.
+  - The manifest is checked against the appc rules before anything is written; every error names
+    the field (for example C(app.ports[1].port)) and says what is allowed. Missing C(os) or
+    C(arch) labels, which rkt needs, give a warning.
+  - The output is reproducible, the same inputs give byte-identical output (sorted entries,
+    canonical manifest JSON, numeric owners only, no time or file name in the gzip header). An
+    existing O(dest) that already holds the same image is left alone and the task reports no
+    change.
+  - Files keep their type, mode (setuid, setgid and sticky bits included), owner, mtime (whole
+    seconds) and extended attributes (except C(security.selinux), which labels the build host);
+    hard links are stored as tar links, FIFOs and device nodes are kept, sockets are skipped with
+    a warning.
+  - The image is written to a temporary file next to O(dest) and renamed into place, so a failure
+    or a kill leaves the previous image intact. O(mode) defaults to C(0644).
+author:
+  - aci.registry maintainers
+options:
+  dest:
+    description:
+      - Path of the image to write, usually ending in C(.aci).
+    type: path
+    required: true
+  src:
+    description:
+      - An image layout directory holding a C(manifest) file and a C(rootfs) directory, and
+        nothing else.
+      - The manifest options below, when given, change the layout's manifest.
+      - Exactly one of O(src), O(rootfs) and O(from_aci) is required.
+    type: path
+  rootfs:
+    description:
+      - A directory whose content becomes the image's root filesystem; the manifest comes from
+        the options below and O(name) is required.
+    type: path
+  from_aci:
+    description:
+      - An existing image (compressed with gzip, bzip2 or xz, or not; found out from its content)
+        whose root filesystem is copied as it is and whose manifest is changed by the options
+        below.
+      - The image is checked first (only C(manifest) and C(rootfs/) entries, no absolute or
+        C(..) paths, no duplicates) and may be O(dest) itself.
+    type: path
+  name:
+    description:
+      - The image name, an AC Identifier such as C(registry.example.com/tools/etcd)
+        (lower-case letters, digits and the separators C(-._~/)).
+    type: str
+  labels:
+    description:
+      - Labels such as C(version), C(os) and C(arch); merged into the existing labels, a V(null)
+        value removes a label.
+      - C(os)/C(arch) must be a pair appc knows, for example C(linux) with C(amd64), C(i386),
+        C(aarch64), C(armv6l), C(armv7l), C(ppc64le) or C(s390x).
+      - Quote versions (V("3.10")) so YAML does not turn them into numbers.
+    type: dict
+  exec:
+    description:
+      - The command the image runs, as a list; the executable should be an absolute path inside
+        the rootfs. Replaces C(app.exec).
+    type: list
+    elements: str
+  user:
+    description:
+      - User to run the app as; a name, a numeric UID, or an absolute path whose owner is used.
+      - Required (with O(group)) whenever the manifest has an C(app).
+    type: str
+  group:
+    description:
+      - Group to run the app as; a name, a numeric GID, or an absolute path whose group is used.
+    type: str
+  supplementary_gids:
+    description:
+      - Additional group IDs of the app process. Replaces C(app.supplementaryGIDs).
+    type: list
+    elements: int
+  environment:
+    description:
+      - Environment variables of the app; merged by name, a V(null) value removes a variable.
+      - Names start with a letter or C(_) and go on with letters, digits, C(_), C(.) or C(-).
+    type: dict
+  working_directory:
+    description:
+      - Absolute path of the app's working directory.
+    type: str
+  ports:
+    description:
+      - Ports the app listens on. Replaces C(app.ports).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Port name, an AC Name (lower-case letters, digits and C(-)), for example C(client).
+        type: str
+        required: true
+      protocol:
+        description: Transport protocol, usually C(tcp) or C(udp).
+        type: str
+        default: tcp
+      port:
+        description: Port number, 1 to 65535.
+        type: int
+        required: true
+      count:
+        description: Number of consecutive ports starting at O(ports[].port).
+        type: int
+      socket_activated:
+        description: Whether the app expects the port as a socket-activated file descriptor.
+        type: bool
+  mount_points:
+    description:
+      - Places where the app expects volumes. Replaces C(app.mountPoints).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Mount point name, an AC Name.
+        type: str
+        required: true
+      path:
+        description: Absolute path inside the image.
+        type: str
+        required: true
+      read_only:
+        description: Whether the volume is mounted read-only.
+        type: bool
+  event_handlers:
+    description:
+      - Commands run before the app starts (C(pre-start)) or after it stops (C(post-stop)).
+        Replaces C(app.eventHandlers).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: When to run.
+        type: str
+        required: true
+        choices: [pre-start, post-stop]
+      exec:
+        description: The command, as a list.
+        type: list
+        elements: str
+        required: true
+  isolators:
+    description:
+      - Isolators as appc defines them, for example C(resource/memory) with value
+        C({"limit":"512M"}) or C(os/linux/capabilities-retain-set) with value
+        C({"set":["CAP_NET_BIND_SERVICE"]}). Replaces C(app.isolators).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Isolator name, an AC Identifier.
+        type: str
+        required: true
+      value:
+        description: Isolator value, as the spec defines it for that isolator.
+        type: raw
+        required: true
+  annotations:
+    description:
+      - Annotations; merged by name, a V(null) value removes one.
+      - C(created) must be an RFC 3339 date-time; C(homepage) and C(documentation) must be http or
+        https URLs. C(created) also becomes the mtime of the manifest entry (otherwise 0), so it
+        does not make builds differ unless it changes.
+    type: dict
+  dependencies:
+    description:
+      - Images whose files are laid down before this one's. Replaces C(dependencies).
+    type: list
+    elements: dict
+    suboptions:
+      image_name:
+        description: Name of the dependency, an AC Identifier.
+        type: str
+        required: true
+      image_id:
+        description: Image ID the dependency must have, C(sha512-) followed by hex digits.
+        type: str
+      labels:
+        description: Labels the dependency must have.
+        type: dict
+      size:
+        description: Size of the dependency in bytes.
+        type: int
+  compression:
+    description:
+      - How to compress the image. V(gzip) uses ISA-L (python-isal) on every core when it is
+        installed and zlib otherwise; the two give different, each stable, bytes.
+    type: str
+    choices: [gzip, none, bzip2, xz]
+    default: gzip
+  compression_level:
+    description:
+      - Compression level; 1-9 for V(gzip) (default 6; with ISA-L, 1-3 map to its level 1, 4-6
+        to 2 and 7-9 to 3), 1-9 for V(bzip2) (default 9), 0-9 for V(xz) (default 6).
+      - An existing O(dest) with the same content and compression is not rewritten when only the
+        level changes.
+    type: int
+  owner_root:
+    description:
+      - Store every file as owned by 0:0 (root), like C(actool build --owner-root).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    description: Computes the image ID and tells whether O(dest) would change, without writing.
+  diff_mode:
+    support: partial
+    details: Shows the manifest before and after; changes to the root filesystem only show as
+      RV(ignore:changed) and a new RV(image_id).
+  platform:
+    platforms: posix
+notes:
+  - Changing only O(compression_level) does not rewrite an image whose content is unchanged.
+  - The image ID is the one C(rkt image list) shows; it is computed while the image is written,
+    from exactly the bytes written.
+seealso:
+  - name: appc image format
+    description: The App Container Image specification.
+    link: https://github.com/appc/spec/blob/master/spec/aci.md
+'''
+
+EXAMPLES = r'''
+- name: Build an image from a root filesystem
+  aci.registry.aci_build:
+    rootfs: /srv/build/hello/rootfs
+    dest: /srv/images/hello-1.0.0-linux-amd64.aci
+    name: registry.example.com/hello
+    labels:
+      version: "1.0.0"
+      os: linux
+      arch: amd64
+    exec: [/usr/bin/hello, --listen, "0.0.0.0:8080"]
+    user: "1000"
+    group: "1000"
+    environment:
+      HELLO_MODE: production
+    ports:
+      - name: http
+        port: 8080
+    owner_root: true
+
+- name: Package an image layout directory (manifest + rootfs/) as xz
+  aci.registry.aci_build:
+    src: /srv/build/tools
+    dest: /srv/images/tools.aci
+    compression: xz
+
+- name: Re-publish a public etcd image under our own name
+  aci.registry.aci_build:
+    from_aci: /srv/downloads/etcd-v3.5.0-linux-amd64.aci
+    dest: /srv/images/etcd-3.5.0-linux-amd64.aci
+    name: registry.example.com/mirror/etcd
+    annotations:
+      homepage: https://registry.example.com/mirror
+'''
+
+RETURN = r'''
+image_id:
+  description: The image ID, C(sha512-) and the hex SHA-512 of the uncompressed tar.
+  returned: always
+  type: str
+  sample: sha512-5f7a0b0b2c7f3d1e...
+size:
+  description: Size of O(dest) in bytes; V(null) in check mode when the image would change.
+  returned: always
+  type: int
+  sample: 4194304
+tar_size:
+  description: Size of the uncompressed tar in bytes.
+  returned: always
+  type: int
+  sample: 12582912
+compression:
+  description: Compression of O(dest).
+  returned: always
+  type: str
+  sample: gzip
+manifest:
+  description: The image manifest written, in canonical key order.
+  returned: always
+  type: dict
+  sample:
+    acKind: ImageManifest
+    acVersion: 0.8.11
+    name: registry.example.com/hello
+    labels:
+      - name: version
+        value: 1.0.0
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.aci.registry.plugins.module_utils import aci
+from ansible_collections.aci.registry.plugins.module_utils import files
+from ansible_collections.aci.registry.plugins.module_utils.manifest import (
+    MANIFEST_OPTIONS,
+    ManifestError,
+    manifest_from_options,
+    pretty_json,
+    validate_manifest,
+)
+
+DEFAULT_MODE = 0o644
+
+
+def argument_spec():
+    return dict(
+        dest=dict(type='path', required=True),
+        src=dict(type='path'),
+        rootfs=dict(type='path'),
+        from_aci=dict(type='path'),
+        name=dict(type='str'),
+        labels=dict(type='dict'),
+        exec=dict(type='list', elements='str'),
+        user=dict(type='str'),
+        group=dict(type='str'),
+        supplementary_gids=dict(type='list', elements='int'),
+        environment=dict(type='dict'),
+        working_directory=dict(type='str'),
+        ports=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str', required=True),
+            protocol=dict(type='str', default='tcp'),
+            port=dict(type='int', required=True),
+            count=dict(type='int'),
+            socket_activated=dict(type='bool'),
+        )),
+        mount_points=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str', required=True),
+            path=dict(type='str', required=True),
+            read_only=dict(type='bool'),
+        )),
+        event_handlers=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str', required=True, choices=['pre-start', 'post-stop']),
+            exec=dict(type='list', elements='str', required=True),
+        )),
+        isolators=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str', required=True),
+            value=dict(type='raw', required=True),
+        )),
+        annotations=dict(type='dict'),
+        dependencies=dict(type='list', elements='dict', options=dict(
+            image_name=dict(type='str', required=True),
+            image_id=dict(type='str'),
+            labels=dict(type='dict'),
+            size=dict(type='int'),
+        )),
+        compression=dict(type='str', default='gzip', choices=list(aci.COMPRESSIONS)),
+        compression_level=dict(type='int'),
+        owner_root=dict(type='bool', default=False),
+    )
+
+
+def prepare(params):
+    """The image to build, checked: a ``(aci.Image, manifest warnings)`` pair; raises on any error."""
+    dest = os.path.abspath(params['dest'])
+    if os.path.isdir(dest):
+        raise aci.AciError('dest %s is a directory; give the path of the image file' % dest)
+    for tree in (params['rootfs'], params['src']):
+        if tree and os.path.commonpath([os.path.realpath(tree), os.path.realpath(os.path.dirname(dest))]) \
+                == os.path.realpath(tree):
+            raise aci.AciError('dest %s is inside %s; the image would contain itself' % (dest, tree))
+    aci.check_level(params['compression'], params['compression_level'])
+    source = aci.open_source(src=params['src'], rootfs=params['rootfs'], from_aci=params['from_aci'])
+    if params['rootfs'] is not None and params['name'] is None:
+        raise ManifestError(['name: required when building from rootfs (an AC Identifier such as '
+                             'registry.example.com/app)'], 'the options')
+    options = dict((option, params[option]) for option in MANIFEST_OPTIONS)
+    manifest = manifest_from_options(options, base=source.manifest)
+    warnings = validate_manifest(manifest, source='the resulting manifest')
+    return aci.Image(manifest, source, owner_root=params['owner_root']), warnings
+
+
+def existing_manifest(dest):
+    """The manifest of the image at ``dest`` for the diff, or ``None``."""
+    try:
+        return aci.read_manifest(dest)
+    except (aci.AciError, ManifestError):
+        return None
+
+
+def build(module, image):
+    """Compares with ``dest`` and writes when needed; returns the result dict."""
+    params = module.params
+    dest = params['dest']
+    compression = params['compression']
+    level = params['compression_level']
+    before = existing_manifest(dest) if module._diff and os.path.exists(dest) else None
+    if module.check_mode:
+        # Everything is read so that check mode reports the image ID the run would produce.
+        same, image_id, tar_size = aci.compare_image(dest, image.chunks(), compression, exhaustive=True)
+    elif aci.detect_compression(dest) == compression:
+        same, image_id, tar_size = aci.compare_image(dest, image.chunks(), compression)
+    else:
+        same = False
+    if same:
+        changed = files.apply_file_attributes(module, dest, False, default_mode=DEFAULT_MODE)
+    else:
+        changed = True
+        if not module.check_mode:
+            written = {}
+
+            def writer(f):
+                written['image_id'], written['tar_size'] = aci.write_image(f, image.chunks(), compression, level)
+
+            files.write_file(module, dest, writer=writer, default_mode=DEFAULT_MODE)
+            image_id, tar_size = written['image_id'], written['tar_size']
+    result = dict(changed=changed, image_id=image_id, tar_size=tar_size, compression=compression,
+                  manifest=image.manifest,
+                  size=os.path.getsize(dest) if (same or not module.check_mode) else None)
+    if module._diff:
+        result['diff'] = dict(before_header=dest, after_header=dest,
+                              before=pretty_json(before) if before is not None else '',
+                              after=pretty_json(image.manifest))
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[('src', 'rootfs', 'from_aci')],
+        required_one_of=[('src', 'rootfs', 'from_aci')],
+        supports_check_mode=True,
+        add_file_common_args=True,
+    )
+    try:
+        image, warnings = prepare(module.params)
+        result = build(module, image)
+    except ManifestError as e:
+        module.fail_json(msg=str(e), errors=e.errors)
+    except aci.AciError as e:
+        module.fail_json(msg=str(e))
+    for warning in warnings + list(image.warnings):
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
