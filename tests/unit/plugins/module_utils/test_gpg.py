@@ -1,0 +1,379 @@
+# Copyright: (c) 2026, aci.registry maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""module_utils/gpg.py against the real gpg, in short-lived GNUPGHOMEs (no mocks of gpg)."""
+
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from ansible_collections.aci.registry.plugins.module_utils import gpg as g
+
+pytestmark = pytest.mark.skipif(not (shutil.which('gpg') and g.HAS_GNUPG), reason='needs gpg and python-gnupg')
+
+PASS = 'correct horse battery staple'
+
+
+def kill_agent(home):
+    subprocess.run(['gpgconf', '--homedir', home, '--kill', 'gpg-agent'],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+class Homes(object):
+    """Short GNUPGHOME paths (gpg-agent's socket paths must stay under ~100 chars), agents killed after."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix='gt', dir='/tmp')
+        self.homes = []
+
+    def new(self, name='h'):
+        home = os.path.join(self.root, name)
+        g.prepare_home(home)
+        self.homes.append(home)
+        return home
+
+    def close(self):
+        for home in self.homes:
+            kill_agent(home)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def homes():
+    h = Homes()
+    yield h
+    h.close()
+
+
+@pytest.fixture(scope='module')
+def keyring():
+    """One home for the read-only tests: a protected RSA 2048 key and an unprotected P-256 key."""
+    h = Homes()
+    home = h.new()
+    gpg = g.open_home(home)
+    rsa = g.generate_key(gpg, 'Unit RSA', 'rsa@example.com', 'unit test', 'rsa2048', '2y', PASS)
+    ec = g.generate_key(gpg, 'Unit EC', 'ec@example.com', None, 'nistp256', 'never', None)
+    data = os.path.join(h.root, 'image.aci')
+    with open(data, 'wb') as f:
+        f.write(os.urandom(4096))
+    yield dict(home=home, gpg=gpg, rsa=rsa, ec=ec, data=data, root=h.root)
+    h.close()
+
+
+# --- parameters ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('value, kind, extra', [
+    ('never', 'never', None),
+    ('0', 'never', None),
+    ('365', 'period', 365 * 86400),
+    ('10d', 'period', 10 * 86400),
+    ('2w', 'period', 14 * 86400),
+    ('6m', 'period', 180 * 86400),
+    ('2y', 'period', 730 * 86400),
+    ('2Y', 'period', 730 * 86400),
+])
+def test_parse_expire_periods(value, kind, extra):
+    parsed = g.parse_expire(value)
+    assert parsed['kind'] == kind
+    assert parsed.get('seconds') == extra
+
+
+def test_parse_expire_date_is_noon_utc_like_gpg():
+    parsed = g.parse_expire('2099-01-02')
+    assert parsed['kind'] == 'date' and g.iso_time(parsed['at']) == '2099-01-02T12:00:00Z'
+
+
+@pytest.mark.parametrize('value', ['soon', '2 years', '-1d', '2020-01-01', '2099-02-30', '1h'])
+def test_parse_expire_rejects(value):
+    with pytest.raises(g.GpgError):
+        g.parse_expire(value)
+
+
+def test_build_uid():
+    assert g.build_uid('ACI signer') == 'ACI signer'
+    assert g.build_uid('ACI signer', 'a@example.com') == 'ACI signer <a@example.com>'
+    assert g.build_uid('ACI signer', 'a@example.com', 'ci') == 'ACI signer (ci) <a@example.com>'
+    assert g.build_uid('Jürgen Ü', None, 'ß') == 'Jürgen Ü (ß)'
+
+
+@pytest.mark.parametrize('args', [
+    ('evil\nKey-Type: DSA',), ('x', 'a@example.com\n%no-protection'), ('a <b>',), ('a', 'not-an-email'),
+    ('a', None, 'c (d)'), (' padded',), ('',), (None,),
+])
+def test_build_uid_rejects_what_would_break_the_parameters(args):
+    with pytest.raises(g.GpgError):
+        g.build_uid(*args)
+
+
+def test_fingerprints_are_normalized_and_key_ids_refused():
+    fpr = '3BCD C0C7 E3F3 F5D6 A2B3  E1A5 4D3D 2B8C 9E6F 1A2B'
+    assert g.normalize_fingerprint(fpr) == '3BCDC0C7E3F3F5D6A2B3E1A54D3D2B8C9E6F1A2B'
+    assert g.normalize_fingerprint('0x' + fpr.replace(' ', '').lower()) == '3BCDC0C7E3F3F5D6A2B3E1A54D3D2B8C9E6F1A2B'
+    with pytest.raises(g.GpgError, match='40 hexadecimal'):
+        g.normalize_fingerprint('4D3D2B8C9E6F1A2B')
+
+
+@pytest.mark.parametrize('algorithm', ['ed25519', 'cv25519'])
+def test_algorithms_rkt_cannot_read_are_refused(algorithm):
+    with pytest.raises(g.GpgError) as e:
+        g.check_algorithm(algorithm)
+    assert "rkt's OpenPGP library (golang.org/x/crypto/openpgp) cannot read" in str(e.value)
+    assert algorithm in str(e.value)
+
+
+@pytest.mark.parametrize('passphrase', ['', 'two\nlines', 'cr\r', 'nul\x00', ' lead', 'trail '])
+def test_passphrases_that_cannot_travel_as_one_line_are_refused(passphrase):
+    with pytest.raises(g.GpgError):
+        g.check_passphrase_text(passphrase)
+
+
+def test_key_parameters_protect_or_say_no_protection():
+    params = g.key_parameters('A signer', algorithm='nistp384', passphrase=PASS)
+    assert 'Key-Type: ECDSA\nKey-Curve: nistp384\nKey-Usage: sign\n' in params
+    assert 'Passphrase: %s\n' % PASS in params and '%no-protection' not in params
+    params = g.key_parameters('A signer', algorithm='rsa3072', expire='2099-01-01')
+    assert 'Key-Length: 3072' in params and 'Expire-Date: 2099-01-01' in params and '%no-protection' in params
+
+
+# --- the home --------------------------------------------------------------------------------
+
+def test_prepare_home_creates_private_dir_with_non_caching_agent(homes):
+    home = os.path.join(homes.root, 'new')
+    assert g.prepare_home(home, check_mode=True) == ['created'] and not os.path.exists(home)
+    assert g.prepare_home(home) == ['created']
+    homes.homes.append(home)
+    assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+    conf = os.path.join(home, 'gpg-agent.conf')
+    assert stat.S_IMODE(os.stat(conf).st_mode) == 0o600
+    with open(conf) as f:
+        assert 'default-cache-ttl 0' in f.read()
+    assert g.prepare_home(home) == []
+
+
+def test_prepare_home_tightens_mode_and_keeps_existing_agent_conf(homes):
+    home = os.path.join(homes.root, 'old')
+    os.mkdir(home)
+    os.chmod(home, 0o755)
+    assert g.prepare_home(home, check_mode=True) == ['mode']
+    assert stat.S_IMODE(os.stat(home).st_mode) == 0o755
+    assert g.prepare_home(home) == ['mode']
+    assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+    assert not os.path.exists(os.path.join(home, 'gpg-agent.conf'))
+
+
+def test_prepare_home_refuses_a_file_and_a_missing_parent(homes):
+    path = os.path.join(homes.root, 'file')
+    open(path, 'w').close()
+    with pytest.raises(g.GpgError, match='not a directory'):
+        g.prepare_home(path)
+    with pytest.raises(g.GpgError, match='does not exist'):
+        g.prepare_home(os.path.join(homes.root, 'no', 'such'))
+    with pytest.raises(g.GpgError, match='does not exist'):
+        g.open_home(os.path.join(homes.root, 'absent'))
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+def test_generated_keys_are_described(keyring):
+    rsa = g.get_key(keyring['gpg'], keyring['rsa'])
+    assert rsa['uid'] == 'Unit RSA (unit test) <rsa@example.com>'
+    assert (rsa['algorithm'], rsa['key_type'], rsa['key_size'], rsa['curve']) == ('rsa2048', 'RSA', 2048, None)
+    assert rsa['expires'] - rsa['created'] == 730 * 86400
+    assert rsa['secret'] and not rsa['expired'] and not rsa['revoked'] and rsa['subkeys'] == []
+    assert 's' in rsa['capabilities'] and 'e' not in rsa['capabilities']  # sign-only
+    assert rsa['key_id'] == keyring['rsa'][-16:]
+    ec = g.get_key(keyring['gpg'], keyring['ec'])
+    assert (ec['algorithm'], ec['key_type'], ec['key_size'], ec['curve']) == ('nistp256', 'ECDSA', 256, 'nistp256')
+    assert ec['expires'] is None
+    assert g.rkt_problem(rsa) is None and g.rkt_problem(ec) is None
+    assert [k['fingerprint'] for k in g.find_keys_by_uid(keyring['gpg'], 'Unit EC <ec@example.com>')] == [keyring['ec']]
+    assert g.find_keys_by_uid(keyring['gpg'], 'Unit EC') == []
+
+
+def test_rsa4096_generation_does_not_wait_for_entropy(homes):
+    gpg = g.open_home(homes.new())
+    started = time.time()
+    fpr = g.generate_key(gpg, 'Big RSA', algorithm='rsa4096')
+    took = time.time() - started
+    print('RSA 4096 key generation took %.1f s' % took)
+    assert g.get_key(gpg, fpr)['algorithm'] == 'rsa4096'
+    # gpg 2.2 uses getrandom(); a blocking /dev/random wait would take minutes on an idle VM.
+    assert took < 60
+
+
+def test_export_public_key_holds_exactly_one_key(keyring):
+    armored = g.export_public_key(keyring['gpg'], keyring['rsa'])
+    assert armored.count('-----BEGIN PGP PUBLIC KEY BLOCK-----') == 1
+    path = os.path.join(keyring['root'], 'pub.asc')
+    with open(path, 'w') as f:
+        f.write(armored)
+    assert g.scan_key_file(keyring['gpg'], path) == [dict(fingerprint=keyring['rsa'], secret=False)]
+    # Same key, same bytes: what idempotency of public_key_path relies on.
+    assert g.export_public_key(keyring['gpg'], keyring['rsa']) == armored
+
+
+def test_secret_export_needs_the_passphrase_and_scans_as_one_secret_key(keyring):
+    with pytest.raises(g.GpgError, match='wrong passphrase'):
+        g.export_secret_key(keyring['gpg'], keyring['rsa'], 'not it')
+    armored = g.export_secret_key(keyring['gpg'], keyring['rsa'], PASS)
+    assert PASS not in armored and '-----BEGIN PGP PRIVATE KEY BLOCK-----' in armored
+    path = os.path.join(keyring['root'], 'sec.asc')
+    with open(path, 'w') as f:
+        f.write(armored)
+    assert g.scan_key_file(keyring['gpg'], path) == [dict(fingerprint=keyring['rsa'], secret=True)]
+    assert g.export_secret_key(keyring['gpg'], keyring['ec'])  # unprotected: no passphrase needed
+
+
+def test_check_passphrase(keyring):
+    g.check_passphrase(keyring['gpg'], keyring['rsa'], PASS)
+    g.check_passphrase(keyring['gpg'], keyring['ec'], None)
+    with pytest.raises(g.GpgError, match='wrong passphrase'):
+        g.check_passphrase(keyring['gpg'], keyring['rsa'], 'not it')
+    # Right after a good one: the agent of a prepared home caches nothing.
+    g.check_passphrase(keyring['gpg'], keyring['rsa'], PASS)
+    with pytest.raises(g.GpgError, match='wrong passphrase'):
+        g.check_passphrase(keyring['gpg'], keyring['rsa'], 'not it either')
+    with pytest.raises(g.GpgError, match='protected by a passphrase'):
+        g.check_passphrase(keyring['gpg'], keyring['rsa'], None)
+
+
+def test_set_expiry_and_delete(homes):
+    gpg = g.open_home(homes.new())
+    fpr = g.generate_key(gpg, 'Short lived', algorithm='nistp256', expire='1d', passphrase=PASS)
+    key = g.get_key(gpg, fpr)
+    target = key['created'] + 400 * 86400
+    with pytest.raises(g.GpgError, match='wrong passphrase'):
+        g.set_expiry(gpg, fpr, target, 'nope')
+    g.set_expiry(gpg, fpr, target, PASS)
+    assert g.same_expiry(g.get_key(gpg, fpr)['expires'], target)
+    g.set_expiry(gpg, fpr, None, PASS)
+    assert g.get_key(gpg, fpr)['expires'] is None
+    with pytest.raises(g.GpgError, match='in the past'):
+        g.set_expiry(gpg, fpr, int(time.time()) - 10, PASS)
+    g.delete_key(gpg, fpr)
+    assert g.get_key(gpg, fpr) is None
+    g.delete_key(gpg, fpr)  # already gone: nothing to do
+
+
+def test_passphrase_never_on_a_command_line(homes, monkeypatch):
+    seen = []
+    real = g.gnupg.GPG.make_args
+
+    def spy(self, args, passphrase):
+        cmd = real(self, args, passphrase)
+        seen.append(cmd)
+        return cmd
+
+    monkeypatch.setattr(g.gnupg.GPG, 'make_args', spy)
+    home = homes.new()
+    gpg = g.open_home(home)
+    fpr = g.generate_key(gpg, 'Spied on', algorithm='nistp256', expire='1y', passphrase=PASS)
+    data = os.path.join(homes.root, 'f')
+    with open(data, 'wb') as f:
+        f.write(b'x')
+    g.sign_detached(gpg, fpr, data, PASS)
+    g.check_passphrase(gpg, fpr, PASS)
+    g.export_secret_key(gpg, fpr, PASS)
+    g.set_expiry(gpg, fpr, None, PASS)
+    assert len(seen) >= 5
+    for cmd in seen:
+        assert not any(PASS in arg for arg in cmd), cmd
+        if '--passphrase-fd' in cmd:
+            assert '--pinentry-mode' in cmd and cmd[cmd.index('--passphrase-fd') + 1] == '0'
+
+
+# --- signatures ------------------------------------------------------------------------------
+
+def test_sign_and_verify_detached(keyring):
+    sig, signer = g.sign_detached(keyring['gpg'], keyring['rsa'], keyring['data'], PASS)
+    assert signer == keyring['rsa'] and sig.startswith(b'-----BEGIN PGP SIGNATURE-----')
+    pub = g.export_public_key(keyring['gpg'], keyring['rsa'])
+    assert g.verify_detached(pub, keyring['data'], sig) == keyring['rsa']
+    assert g.verify_detached(pub.encode('ascii'), keyring['data'], sig.decode('ascii')) == keyring['rsa']
+    sig_ec, dummy = g.sign_detached(keyring['gpg'], keyring['ec'], keyring['data'])
+    assert g.verify_detached(g.export_public_key(keyring['gpg'], keyring['ec']), keyring['data'], sig_ec) == keyring['ec']
+    assert g.sign_and_check(keyring['gpg'], keyring['ec'], keyring['data'])[1] == keyring['ec']
+
+
+def test_verify_detached_rejects_a_changed_byte(keyring, tmp_path):
+    sig, dummy = g.sign_detached(keyring['gpg'], keyring['ec'], keyring['data'])
+    with open(keyring['data'], 'rb') as f:
+        content = bytearray(f.read())
+    content[100] ^= 1
+    changed = tmp_path / 'changed.aci'
+    changed.write_bytes(bytes(content))
+    with pytest.raises(g.SignatureError, match='BAD signature'):
+        g.verify_detached(g.export_public_key(keyring['gpg'], keyring['ec']), str(changed), sig)
+
+
+def test_verify_detached_rejects_another_key_and_non_signatures(keyring, tmp_path):
+    sig, dummy = g.sign_detached(keyring['gpg'], keyring['ec'], keyring['data'])
+    rsa_pub = g.export_public_key(keyring['gpg'], keyring['rsa'])
+    with pytest.raises(g.SignatureError, match='not by the given public key'):
+        g.verify_detached(rsa_pub, keyring['data'], sig)
+    with pytest.raises(g.SignatureError, match='no OpenPGP signature'):
+        g.verify_detached(rsa_pub, keyring['data'], b'not a signature')
+    ec_pub = g.export_public_key(keyring['gpg'], keyring['ec'])
+    with pytest.raises(g.GpgError, match='exactly one'):
+        g.verify_detached(rsa_pub + ec_pub, keyring['data'], sig)
+    with pytest.raises(g.GpgError, match='exactly one'):
+        g.verify_detached('garbage', keyring['data'], sig)
+    with pytest.raises(g.GpgError, match='no such file'):
+        g.verify_detached(ec_pub, str(tmp_path / 'missing'), sig)
+    twice = sig + g.sign_detached(keyring['gpg'], keyring['ec'], keyring['data'])[0]
+    with pytest.raises(g.SignatureError, match='2 signatures'):
+        g.verify_detached(ec_pub, keyring['data'], twice)
+
+
+def test_verify_detached_leaves_no_agent_and_no_temp_home(keyring):
+    before = set(os.listdir(tempfile.gettempdir()))
+    sig, dummy = g.sign_detached(keyring['gpg'], keyring['ec'], keyring['data'])
+    g.verify_detached(g.export_public_key(keyring['gpg'], keyring['ec']), keyring['data'], sig)
+    after = set(os.listdir(tempfile.gettempdir()))
+    assert not [n for n in after - before if n.startswith('gpgv.')]
+
+
+def test_signing_errors_are_plain(keyring, tmp_path):
+    gpg = keyring['gpg']
+    with pytest.raises(g.GpgError, match='wrong passphrase'):
+        g.sign_detached(gpg, keyring['rsa'], keyring['data'], 'wrong')
+    with pytest.raises(g.GpgError, match='protected by a passphrase'):
+        g.sign_detached(gpg, keyring['rsa'], keyring['data'])
+    with pytest.raises(g.GpgError, match='no secret key'):
+        g.sign_detached(gpg, '0123456789ABCDEF0123456789ABCDEF01234567', keyring['data'])
+
+
+def test_expired_and_revoked_keys_cannot_sign(homes, tmp_path):
+    home = homes.new()
+    gpg = g.open_home(home)
+    # A key created in the past with a one-day lifetime is already expired (no sleeping).
+    rc, stderr = g._run(gpg, ['--gen-key'], None, b'Key-Type: ECDSA\nKey-Curve: nistp256\nKey-Usage: sign\n'
+                        b'Name-Real: Expired key\nCreation-Date: 20200101T000000\nExpire-Date: 1d\n'
+                        b'%no-protection\n%commit\n')
+    assert rc == 0, stderr
+    expired = g.find_keys_by_uid(gpg, 'Expired key')[0]
+    assert expired['expired']
+    revoked_fpr = g.generate_key(gpg, 'Revoked key', algorithm='nistp256')
+    with open(os.path.join(home, 'openpgp-revocs.d', revoked_fpr + '.rev')) as f:
+        # gpg stores the certificate with its armor header masked by a colon, against accidents.
+        gpg.import_keys(f.read().replace(':-----BEGIN', '-----BEGIN'))
+    revoked = g.get_key(gpg, revoked_fpr)
+    assert revoked['revoked']
+    data = tmp_path / 'd'
+    data.write_bytes(b'data')
+    for key in (expired, revoked):
+        with pytest.raises(g.GpgError, match='unusable'):
+            g.sign_detached(gpg, key['fingerprint'], str(data))
+
+
+def test_expiry_helpers():
+    created = 1_700_000_000
+    assert g.wanted_expiry(g.parse_expire('never'), created) is None
+    assert g.wanted_expiry(g.parse_expire('1y'), created) == created + 365 * 86400
+    assert g.same_expiry(None, None) and not g.same_expiry(None, created)
+    assert g.same_expiry(created, created + 60) and not g.same_expiry(created, created + 86400)
+    assert g.iso_time(0) == '1970-01-01T00:00:00Z' and g.iso_time(None) is None
