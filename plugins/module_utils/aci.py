@@ -410,8 +410,7 @@ def _tar_pieces(manifest_bytes, manifest_mtime, entries):
     for entry in entries:
         yield tar_header(entry)
         if entry.kind == FILE and entry.size:
-            for piece in _file_pieces(entry):
-                yield piece
+            yield from _file_pieces(entry)
             yield _padding(entry.size)
     yield b'\x00' * (2 * _BLOCK)
 
@@ -827,9 +826,8 @@ def iter_entries(path):
     A file entry's ``reader`` is valid until the next entry is asked for. Names are normalised
     (no ``./``, no trailing ``/``); a name outside ``manifest``/``rootfs`` raises ``AciError``.
     """
-    with open_decompressed(path) as (compression, stream):
-        for entry in _iter_members(stream, path):
-            yield entry
+    with open_decompressed(path) as (dummy, stream):
+        yield from _iter_members(stream, path)
 
 
 class ImageInfo(object):

@@ -30,7 +30,7 @@ description:
   - The image is written to a temporary file next to O(dest) and renamed into place, so a failure
     or a kill leaves the previous image intact. O(mode) defaults to C(0644).
 author:
-  - aci.registry maintainers
+  - aci.registry maintainers (!UNKNOWN)
 options:
   dest:
     description:
@@ -219,11 +219,12 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - ansible.builtin.files
 attributes:
   check_mode:
     support: full
-    description: Computes the image ID and tells whether O(dest) would change, without writing.
+    details: Computes the image ID and tells whether O(dest) would change, without writing.
   diff_mode:
     support: partial
     details: Shows the manifest before and after; changes to the root filesystem only show as
@@ -231,6 +232,8 @@ attributes:
   platform:
     platforms: posix
 notes:
+  - Python-isal (Debian package C(python3-isal), PyPI C(isal)) on the host makes gzip several times
+    faster; without it zlib is used.
   - Changing only O(compression_level) does not rewrite an image whose content is unchanged.
   - The image ID is the one C(rkt image list) shows; it is computed while the image is written,
     from exactly the bytes written.
@@ -408,13 +411,12 @@ def build(module, image):
     compression = params['compression']
     level = params['compression_level']
     before = existing_manifest(dest) if module._diff and os.path.exists(dest) else None
+    same, image_id, tar_size = False, None, None
     if module.check_mode:
         # Everything is read so that check mode reports the image ID the run would produce.
         same, image_id, tar_size = aci.compare_image(dest, image.chunks(), compression, exhaustive=True)
     elif aci.detect_compression(dest) == compression:
         same, image_id, tar_size = aci.compare_image(dest, image.chunks(), compression)
-    else:
-        same = False
     if same:
         changed = files.apply_file_attributes(module, dest, False, default_mode=DEFAULT_MODE)
     else:
@@ -423,10 +425,10 @@ def build(module, image):
             written = {}
 
             def writer(f):
-                written['image_id'], written['tar_size'] = aci.write_image(f, image.chunks(), compression, level)
+                written['id_and_size'] = aci.write_image(f, image.chunks(), compression, level)
 
             files.write_file(module, dest, writer=writer, default_mode=DEFAULT_MODE)
-            image_id, tar_size = written['image_id'], written['tar_size']
+            image_id, tar_size = written['id_and_size']
     result = dict(changed=changed, image_id=image_id, tar_size=tar_size, compression=compression,
                   manifest=image.manifest,
                   size=os.path.getsize(dest) if (same or not module.check_mode) else None)
