@@ -610,8 +610,8 @@ def _verify_status(stderr):
     status = _status(stderr)
     keys = [k for k, v in status]
     values = dict((k, v) for k, v in status)
-    signatures = keys.count('NEWSIG') or len([k for k in keys if k in ('GOODSIG', 'BADSIG', 'ERRSIG',
-                                                                        'EXPKEYSIG', 'REVKEYSIG', 'EXPSIG')])
+    verdicts = ('GOODSIG', 'BADSIG', 'ERRSIG', 'EXPKEYSIG', 'REVKEYSIG', 'EXPSIG')
+    signatures = keys.count('NEWSIG') or len([k for k in keys if k in verdicts])
     if signatures == 0 or 'NODATA' in keys:
         raise SignatureError('the signature file holds no OpenPGP signature.', stderr=stderr)
     if signatures > 1:
