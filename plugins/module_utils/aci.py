@@ -81,6 +81,8 @@ FILE, HARDLINK, SYMLINK, CHARDEV, BLOCKDEV, DIRECTORY, FIFO = b'0', b'1', b'2', 
 _PAX = b'x'
 _USTAR = struct.Struct('100s8s8s8s12s12s8sc100s8s32s32s8s8s155s12x')
 _USTAR_MAGIC = b'ustar\x0000'
+_MAX_ID = 8 ** 7  # what 7 octal digits hold (uid, gid, device numbers)
+_MAX_SIZE = 8 ** 11  # what 11 octal digits hold (size, mtime)
 
 _MAGIC = ((b'\x1f\x8b', 'gzip'), (b'BZh', 'bzip2'), (b'\xfd7zXZ\x00', 'xz'))
 
@@ -148,10 +150,6 @@ def _pax_record(key, value):
     return b'%d' % (len(body) + digits) + body
 
 
-def _octal(value, width):
-    return b'%0*o\x00' % (width - 1, value)
-
-
 def _split_name(name):
     """ustar's (prefix, name) for a path, or ``None`` when it needs a PAX ``path`` record."""
     if len(name) <= 100:
@@ -163,21 +161,28 @@ def _split_name(name):
 
 
 def _ustar(name, mode, uid, gid, size, mtime, kind, linkname=b'', devmajor=0, devminor=0, prefix=b''):
-    header = bytearray(_USTAR.pack(name, _octal(mode, 8), _octal(uid, 8), _octal(gid, 8), _octal(size, 12),
-                                   _octal(mtime, 12), b' ' * 8, kind, linkname, _USTAR_MAGIC, b'', b'',
-                                   _octal(devmajor, 8), _octal(devminor, 8), prefix))
-    header[148:156] = b'%06o\x00 ' % sum(header)
-    return bytes(header)
-
-
-def _fits(value, width):
-    return 0 <= value < 8 ** (width - 1)
+    if not (devmajor < _MAX_ID and devminor < _MAX_ID):
+        raise AciError('%s: device number %d,%d is too large for a tar header' % (name, devmajor, devminor))
+    header = _USTAR.pack(name, b'%07o' % mode, b'%07o' % uid, b'%07o' % gid, b'%011o' % size, b'%011o' % mtime,
+                         b' ' * 8, kind, linkname, _USTAR_MAGIC, b'', b'', b'%07o' % devmajor, b'%07o' % devminor,
+                         prefix)
+    return header[:148] + b'%06o\x00 ' % sum(header) + header[156:]
 
 
 def tar_header(entry):
     """The header block(s) of ``entry``: a PAX extended header when ustar cannot say it all."""
     name = _utf8(entry.name + '/' if entry.kind == DIRECTORY else entry.name, 'file name %s' % entry.name)
-    linkname = _utf8(entry.linkname, 'link target of %s' % entry.name)
+    linkname = _utf8(entry.linkname, 'link target of %s' % entry.name) if entry.linkname else b''
+    if (len(name) <= 100 and len(linkname) <= 100 and not entry.xattrs and name.isascii() and linkname.isascii()
+            and 0 <= entry.uid < _MAX_ID and 0 <= entry.gid < _MAX_ID and entry.size < _MAX_SIZE
+            and 0 <= entry.mtime < _MAX_SIZE):
+        # The common case, kept short: it runs once per file of the image.
+        return _ustar(name, entry.mode & 0o7777, entry.uid, entry.gid, entry.size, entry.mtime, entry.kind,
+                      linkname, entry.devmajor, entry.devminor)
+    return _pax_header(entry, name, linkname)
+
+
+def _pax_header(entry, name, linkname):
     pax = []
     split = _split_name(name) if name.isascii() else None
     if split is None:
@@ -187,15 +192,13 @@ def tar_header(entry):
         pax.append(_pax_record(b'linkpath', linkname))
         linkname = linkname[:100]
     numbers = []
-    for key, value, width in ((b'uid', entry.uid, 8), (b'gid', entry.gid, 8), (b'size', entry.size, 12),
-                              (b'mtime', entry.mtime, 12)):
-        if _fits(value, width):
+    for key, value, limit in ((b'uid', entry.uid, _MAX_ID), (b'gid', entry.gid, _MAX_ID),
+                              (b'size', entry.size, _MAX_SIZE), (b'mtime', entry.mtime, _MAX_SIZE)):
+        if 0 <= value < limit:
             numbers.append(value)
         else:
             pax.append(_pax_record(key, b'%d' % value))
             numbers.append(0)
-    if not (_fits(entry.devmajor, 8) and _fits(entry.devminor, 8)):
-        raise AciError('%s: device number %d,%d is too large for a tar header' % (entry.name, entry.devmajor, entry.devminor))
     for key in sorted(entry.xattrs or ()):
         pax.append(_pax_record(b'SCHILY.xattr.' + _utf8(key, 'xattr name on %s' % entry.name), entry.xattrs[key]))
     header = _ustar(split[1], entry.mode & 0o7777, numbers[0], numbers[1], numbers[2], numbers[3], entry.kind,
@@ -417,20 +420,22 @@ def _tar_pieces(manifest_bytes, manifest_mtime, entries):
 
 def _coalesce(pieces, size=_CHUNK):
     """Joins small pieces so consumers see few, large chunks (cheaper hashing and compressing)."""
-    buf = bytearray()
+    pending = []
+    pending_size = 0
     for piece in pieces:
         if len(piece) >= size:
-            if buf:
-                yield bytes(buf)
-                buf.clear()
+            if pending:
+                yield b''.join(pending)
+                pending, pending_size = [], 0
             yield piece
             continue
-        buf += piece
-        if len(buf) >= size:
-            yield bytes(buf)
-            buf.clear()
-    if buf:
-        yield bytes(buf)
+        pending.append(piece)
+        pending_size += len(piece)
+        if pending_size >= size:
+            yield b''.join(pending)
+            pending, pending_size = [], 0
+    if pending:
+        yield b''.join(pending)
 
 
 class Image(object):
@@ -578,6 +583,33 @@ def check_level(compression, level):
     return level
 
 
+class _Digest(object):
+    """SHA-512 and length of a stream, hashed on a thread of its own: hashlib lets go of the GIL,
+    so hashing runs beside building the tar instead of after it."""
+
+    def __init__(self):
+        self.hasher = hashlib.sha512()
+        self.size = 0
+        self.queue = queue.Queue(_QUEUE_CHUNKS)
+        self.thread = threading.Thread(target=self._run, name='aci-sha512')
+        self.thread.daemon = True
+        self.thread.start()
+
+    def _run(self):
+        for chunk in iter(self.queue.get, None):
+            self.hasher.update(chunk)
+
+    def update(self, chunk):
+        self.size += len(chunk)
+        self.queue.put(chunk)
+
+    def finish(self):
+        """``(image_id, size)`` of everything given to ``update``."""
+        self.queue.put(None)
+        self.thread.join()
+        return 'sha512-' + self.hasher.hexdigest(), self.size
+
+
 def write_image(fileobj, chunks, compression='gzip', level=None):
     """Compresses the tar ``chunks`` into ``fileobj``; returns ``(image_id, tar_size)``.
 
@@ -585,19 +617,18 @@ def write_image(fileobj, chunks, compression='gzip', level=None):
     bytes written. ``fileobj`` is not closed.
     """
     sink = _compressor(fileobj, compression, check_level(compression, level))
-    hasher = hashlib.sha512()
-    size = 0
+    digest = _Digest()
     try:
         for chunk in chunks:
-            hasher.update(chunk)
-            size += len(chunk)
+            digest.update(chunk)
             sink.write(chunk)
     except BaseException:
         with contextlib.suppress(Exception):
             sink.close()  # stops the worker threads; the caller discards the partial output
+        digest.finish()
         raise
     sink.close()
-    return 'sha512-' + hasher.hexdigest(), size
+    return digest.finish()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -715,9 +746,9 @@ def compare_image(path, chunks, compression, exhaustive=False):
     and ``tar_size`` are ``None`` when it stopped early. The chunks are fully read (so tree errors
     surface) whenever the result is ``same`` or ``exhaustive``.
     """
-    hasher = hashlib.sha512()
-    size = 0
+    digest = _Digest()
     with contextlib.ExitStack() as stack:
+        stack.callback(digest.finish)  # stops its thread on every way out
         existing = None
         if detect_compression(path) == compression:
             try:
@@ -728,8 +759,7 @@ def compare_image(path, chunks, compression, exhaustive=False):
                 stack.callback(existing.close)
         same = existing is not None
         for chunk in chunks:
-            hasher.update(chunk)
-            size += len(chunk)
+            digest.update(chunk)
             if same and not existing.matches(chunk):
                 same = False
                 if not exhaustive:
@@ -738,7 +768,8 @@ def compare_image(path, chunks, compression, exhaustive=False):
                     return False, None, None
         if same:
             same = existing.at_end()  # and nothing more in the existing file
-    return same, 'sha512-' + hasher.hexdigest(), size
+        image_id, size = digest.finish()
+    return same, image_id, size
 
 
 class _Hashing(object):
