@@ -51,7 +51,8 @@ def write_file(module, path, content=None, writer=None, default_mode=None, backu
     """Atomically replace ``path``; returns the backup file name or ``None``.
 
     Give either ``content`` (bytes) or ``writer``, a callable that receives an open binary file
-    object (for large, streamed output). Attributes come from the module's common file arguments,
+    object (for large, streamed output) whose ``name`` is the temporary path; a writer that raises
+    leaves the destination untouched. Attributes come from the module's common file arguments,
     with ``default_mode`` when the user set no mode. Never call this in check mode.
     """
     check_writable_dir(module, path)
@@ -59,7 +60,9 @@ def write_file(module, path, content=None, writer=None, default_mode=None, backu
     fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(dest), suffix='.tmp', dir=os.path.dirname(dest))
     try:
         os.fchmod(fd, _TEMP_MODE)
-        with os.fdopen(fd, 'wb') as f:
+        os.close(fd)
+        # Opened by name so that f.name is the temporary path: a writer may check what it wrote.
+        with open(tmp, 'wb') as f:
             if writer is not None:
                 writer(f)
             else:

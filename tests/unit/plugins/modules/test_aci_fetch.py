@@ -1,0 +1,229 @@
+# Copyright: (c) 2026, aci.registry maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""aci_fetch against a real HTTPS registry on loopback: real TLS, real gpg, real ACIs."""
+
+import datetime
+import http.server
+import os
+import shutil
+import ssl
+import subprocess
+import tempfile
+import threading
+import urllib.parse
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.aci.registry.plugins.module_utils import gpg as g
+from ansible_collections.aci.registry.plugins.module_utils import webroot
+from ansible_collections.aci.registry.plugins.modules import aci_build, aci_fetch
+
+pytestmark = pytest.mark.skipif(not (shutil.which('gpg') and g.HAS_GNUPG), reason='needs gpg and python-gnupg')
+
+DOMAIN = 'localhost'
+
+
+def _cert(subject, issuer_key, key, issuer=None, ca=False):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+               .issuer_name(issuer or x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(days=1))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if not ca:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName('localhost')]), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    """Answers like the server role's nginx: ?ac-discovery=1 from .discovery/<path>.html."""
+
+    def translate_path(self, path):
+        url = urllib.parse.urlsplit(path)
+        rel = url.path.strip('/')
+        if 'ac-discovery=1' in url.query.split('&'):
+            rel = os.path.join(webroot.DISCOVERY_DIR, rel + '.html') if rel else webroot.CATALOG_FILE
+        return os.path.join(self.server.root, rel)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope='module')
+def pki(tmp_path_factory):
+    d = tmp_path_factory.mktemp('pki')
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = _cert('fetch test CA', ca_key, ca_key, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = _cert('localhost', ca_key, key, issuer=ca.subject)
+    (d / 'ca.pem').write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (d / 'server.pem').write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    (d / 'server.key').write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption()))
+    return d
+
+
+@pytest.fixture(scope='module')
+def signer():
+    root = tempfile.mkdtemp(prefix='af', dir='/tmp')
+    homes = []
+    for name in ('registry', 'attacker'):
+        home = os.path.join(root, name)
+        g.prepare_home(home)
+        homes.append(home)
+    gpg, evil = g.open_home(homes[0]), g.open_home(homes[1])
+    fpr = g.generate_key(gpg, 'Registry signer', algorithm='nistp256')
+    evil_fpr = g.generate_key(evil, 'Attacker', algorithm='nistp256')
+    yield dict(gpg=gpg, fpr=fpr, evil=evil, evil_fpr=evil_fpr, pubkey=g.export_public_key(gpg, fpr))
+    for home in homes:
+        subprocess.run(['gpgconf', '--homedir', home, '--kill', 'gpg-agent'], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def registry(tmp_path, pki, signer, run_module):
+    """A web root with app (v1, v2) and app1 (v1), laid out and signed, served over HTTPS."""
+    root = tmp_path / 'www'
+    rootfs = tmp_path / 'rootfs'
+    (rootfs / 'bin').mkdir(parents=True)
+    images = []
+    for path, version in (('app', 'v1'), ('app', 'v2'), ('app1', 'v1')):
+        (rootfs / 'bin' / 'hello').write_text('%s %s\n' % (path, version))
+        dest = root / webroot.image_relpath(path, version, 'linux', 'amd64')
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        built = run_module(aci_build.main, dict(
+            rootfs=str(rootfs), dest=str(dest), name='%s/%s' % (DOMAIN, path),
+            labels=dict(version=version, os='linux', arch='amd64'), exec=['/bin/hello'], user='0', group='0'),
+            expect_failure=False)
+        sig, _fpr = g.sign_detached(signer['gpg'], signer['fpr'], str(dest))
+        (root / webroot.signature_relpath(path, version, 'linux', 'amd64')).write_bytes(sig)
+        images.append(dict(name='%s/%s' % (DOMAIN, path), version=version, os='linux', arch='amd64',
+                           image_id=built['image_id'], size=built['size']))
+    (root / webroot.PUBKEYS_FILE).write_text(signer['pubkey'])
+
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    server.root = str(root)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(pki / 'server.pem'), str(pki / 'server.key'))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    port = server.server_address[1]
+    site = webroot.WebRoot(str(root), DOMAIN, port)
+    site.apply(site.plan(images), lambda p, content: open(p, 'wb').write(content))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield dict(root=root, port=port, images=images, pki=pki)
+    server.shutdown()
+    server.server_close()
+
+
+def fetch_args(registry, tmp_path, name, **kw):
+    args = dict(name=name, dest=str(tmp_path / 'out' / 'image.aci'), port=registry['port'],
+                ca_path=str(registry['pki'] / 'ca.pem'))
+    args.update(kw)
+    (tmp_path / 'out').mkdir(exist_ok=True)
+    return args
+
+
+def test_fetch_verifies_and_is_idempotent(registry, tmp_path, signer, run_module):
+    args = fetch_args(registry, tmp_path, 'localhost/app:v1', trusted_key=signer['pubkey'])
+    results = [run_module(aci_fetch.main, args, check_mode=check) for check in (True, False, True, False)]
+    assert [r['changed'] for r in results] == [True, True, False, False]
+    assert [r['downloaded'] for r in results] == [False, True, False, False]
+    first = results[1]
+    assert first['image_id'] == registry['images'][0]['image_id']
+    assert first['signer'] == signer['fpr']
+    assert first['aci_url'].endswith('/app/v1-linux-amd64.aci')
+    assert first['discovery_page'].endswith('/app?ac-discovery=1')
+    assert os.path.isfile(args['dest'] + '.asc')
+
+
+@pytest.mark.parametrize('name, image_index', [('localhost/app:v1', 0), ('localhost/app1:v1', 2)])
+def test_app_and_app1_each_get_their_own_image(registry, tmp_path, signer, run_module, name, image_index):
+    result = run_module(aci_fetch.main, fetch_args(registry, tmp_path, name, trusted_key=signer['pubkey']),
+                        expect_failure=False)
+    assert result['image_id'] == registry['images'][image_index]['image_id']
+    assert result['name'] == name.split(':')[0]
+
+
+def test_without_version_gets_latest(registry, tmp_path, signer, run_module):
+    result = run_module(aci_fetch.main, fetch_args(registry, tmp_path, 'localhost/app', trusted_key=signer['pubkey']),
+                        expect_failure=False)
+    assert result['version'] == 'v2' and result['image_id'] == registry['images'][1]['image_id']
+
+
+def test_discovered_key_pinned_by_fingerprint(registry, tmp_path, signer, run_module):
+    pretty = ' '.join(signer['fpr'][i:i + 4] for i in range(0, 40, 4))
+    result = run_module(aci_fetch.main, fetch_args(registry, tmp_path, 'localhost/app1:v1', key_fingerprint=pretty),
+                        expect_failure=False)
+    assert result['signer'] == signer['fpr']
+
+
+def test_discovered_key_with_another_fingerprint_is_refused(registry, tmp_path, signer, run_module):
+    args = fetch_args(registry, tmp_path, 'localhost/app1:v1', key_fingerprint=signer['evil_fpr'])
+    result = run_module(aci_fetch.main, args, expect_failure=True)
+    assert 'key_fingerprint is %s' % signer['evil_fpr'] in result['msg']
+    assert not os.path.exists(args['dest'])
+
+
+def test_tampered_image_is_refused_and_nothing_written(registry, tmp_path, signer, run_module):
+    path = registry['root'] / 'app1' / 'v1-linux-amd64.aci'
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    args = fetch_args(registry, tmp_path, 'localhost/app1:v1', trusted_key=signer['pubkey'])
+    result = run_module(aci_fetch.main, args, expect_failure=True)
+    assert 'signature check of' in result['msg'] and 'Nothing was written' in result['msg']
+    assert os.listdir(str(tmp_path / 'out')) == []
+
+
+def test_tampered_image_does_not_replace_a_good_copy(registry, tmp_path, signer, run_module):
+    args = fetch_args(registry, tmp_path, 'localhost/app1:v1', trusted_key=signer['pubkey'])
+    run_module(aci_fetch.main, args, expect_failure=False)
+    good = open(args['dest'], 'rb').read()
+    path = registry['root'] / 'app1' / 'v1-linux-amd64.aci'
+    path.write_bytes(path.read_bytes()[:-10] + b'0123456789')
+    run_module(aci_fetch.main, dict(args, force=True), expect_failure=True)
+    assert open(args['dest'], 'rb').read() == good
+
+
+def test_signature_by_another_key_is_refused(registry, tmp_path, signer, run_module):
+    image = registry['root'] / 'app' / 'v1-linux-amd64.aci'
+    sig, _fpr = g.sign_detached(signer['evil'], signer['evil_fpr'], str(image))
+    (registry['root'] / 'app' / 'v1-linux-amd64.aci.asc').write_bytes(sig)
+    result = run_module(aci_fetch.main, fetch_args(registry, tmp_path, 'localhost/app:v1', trusted_key=signer['pubkey']),
+                        expect_failure=True)
+    assert 'signature check of' in result['msg']
+
+
+def test_image_under_the_wrong_name_is_refused(registry, tmp_path, signer, run_module):
+    # A correctly signed image, but of app, served where app1 v1 should be.
+    for ext in ('aci', 'aci.asc'):
+        shutil.copy(str(registry['root'] / 'app' / ('v1-linux-amd64.' + ext)),
+                    str(registry['root'] / 'app1' / ('v1-linux-amd64.' + ext)))
+    result = run_module(aci_fetch.main, fetch_args(registry, tmp_path, 'localhost/app1:v1', trusted_key=signer['pubkey']),
+                        expect_failure=True)
+    assert "name 'localhost/app' (asked for 'localhost/app1')" in result['msg']
+
+
+def test_unknown_version_names_every_page_asked(registry, tmp_path, signer, run_module):
+    result = run_module(aci_fetch.main, fetch_args(registry, tmp_path, 'localhost/app:v9', trusted_key=signer['pubkey']),
+                        expect_failure=True)
+    assert 'HTTP 404' in result['msg'] and 'v9-linux-amd64.aci.asc' in result['msg']
+
+
+def test_untrusted_certificate_is_refused(registry, tmp_path, signer, run_module):
+    args = fetch_args(registry, tmp_path, 'localhost/app:v1', trusted_key=signer['pubkey'])
+    del args['ca_path']
+    result = run_module(aci_fetch.main, args, expect_failure=True)
+    assert 'trusts' in result['msg'] and 'CERTIFICATE_VERIFY_FAILED' in result['msg']
+
+
+def test_no_trust_given_is_refused(registry, tmp_path, run_module):
+    result = run_module(aci_fetch.main, fetch_args(registry, tmp_path, 'localhost/app:v1'), expect_failure=True)
+    assert 'one of the following is required' in result['msg']
