@@ -787,6 +787,21 @@ def _public(obj):
     return obj.public_key() if obj is not None else None
 
 
+def _profile(params, kind):
+    # For sign, an unset subject or SAN list means "as the request asks"; elsewhere it means none.
+    from_csr = kind == 'sign'
+    return Profile(
+        subject=build_subject(params['subject']) if params['subject'] is not None or not from_csr else None,
+        sans=parse_sans(params['subject_alt_names']) if params['subject_alt_names'] is not None or not from_csr else None,
+        is_ca=kind == 'ca',
+        path_length=params['path_length'],
+        extended_key_usage=params['extended_key_usage'],
+        valid_days=params['valid_days'],
+        renew_before_days=params['renew_before_days'],
+        force=params['force'],
+    )
+
+
 def ensure(module, now=None):
     """Bring the files named by the module's parameters in line; returns the result dict."""
     params = module.params
@@ -795,17 +810,7 @@ def ensure(module, now=None):
         if params.get(option) is not None and kind not in kinds:
             raise X509Error('%s does not apply to kind=%s (only to %s).' % (option, kind, ', '.join(kinds)))
     now = now or utcnow()
-
-    profile = Profile(
-        subject=build_subject(params['subject']) if params['subject'] is not None or kind != 'sign' else None,
-        sans=parse_sans(params['subject_alt_names']) if params['subject_alt_names'] is not None or kind != 'sign' else None,
-        is_ca=kind == 'ca',
-        path_length=params['path_length'],
-        extended_key_usage=params['extended_key_usage'],
-        valid_days=params['valid_days'],
-        renew_before_days=params['renew_before_days'],
-        force=params['force'],
-    )
+    profile = _profile(params, kind)
 
     # Every input is read and checked before anything is generated or written.
     issuer = None
@@ -886,6 +891,7 @@ def ensure(module, now=None):
             changed = files.apply_file_attributes(module, params['privatekey_path'], changed, default_mode=0o600)
     result['changed'] = changed
 
+    # Only for a newly issued certificate (an issuer means target is a Certificate).
     if issuer is not None and target.cert is not None and not_after(target.cert) > not_after(issuer.cert):
         module.warn('The certificate outlives its CA (CA valid until %s); clients stop trusting it then.'
                     % _iso(not_after(issuer.cert)))
