@@ -175,6 +175,7 @@ def main():
     if os.path.isdir(dest):
         module.fail_json(msg='Signature destination %s is a directory.' % dest, **result)
     files.check_writable_dir(module, dest)
+    existed = os.path.exists(dest)
 
     try:
         fingerprint = gpgutil.normalize_fingerprint(p['fingerprint'])
@@ -205,7 +206,7 @@ def main():
     if module._diff:
         # "before" names the signer only when the old signature verifies the file as it is now.
         result['diff'] = dict(
-            before=dict(signature=dest if os.path.exists(dest) else None, signer=previous,
+            before=dict(signature=dest if existed else None, signer=previous,
                         signed_sha512=result['sha512'] if previous else None),
             after=dict(signature=dest, signer=result['signer_fingerprint'], signed_sha512=result['sha512']),
         )

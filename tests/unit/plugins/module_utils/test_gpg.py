@@ -392,39 +392,39 @@ RKT_VERIFIER = r'''
 package main
 
 import (
-	"fmt"
-	"os"
+    "fmt"
+    "os"
 
-	"golang.org/x/crypto/openpgp"
+    "golang.org/x/crypto/openpgp"
 )
 
 func main() {
-	keyFile, err := os.Open(os.Args[1])
-	if err != nil {
-		fmt.Println("open key:", err)
-		os.Exit(2)
-	}
-	keyring, err := openpgp.ReadArmoredKeyRing(keyFile)
-	if err != nil {
-		fmt.Println("read key:", err)
-		os.Exit(3)
-	}
-	data, err := os.Open(os.Args[2])
-	if err != nil {
-		fmt.Println("open data:", err)
-		os.Exit(2)
-	}
-	sig, err := os.Open(os.Args[3])
-	if err != nil {
-		fmt.Println("open signature:", err)
-		os.Exit(2)
-	}
-	signer, err := openpgp.CheckArmoredDetachedSignature(keyring[:1], data, sig)
-	if err != nil {
-		fmt.Println("verify:", err)
-		os.Exit(1)
-	}
-	fmt.Printf("%X\n", signer.PrimaryKey.Fingerprint)
+    keyFile, err := os.Open(os.Args[1])
+    if err != nil {
+        fmt.Println("open key:", err)
+        os.Exit(2)
+    }
+    keyring, err := openpgp.ReadArmoredKeyRing(keyFile)
+    if err != nil {
+        fmt.Println("read key:", err)
+        os.Exit(3)
+    }
+    data, err := os.Open(os.Args[2])
+    if err != nil {
+        fmt.Println("open data:", err)
+        os.Exit(2)
+    }
+    sig, err := os.Open(os.Args[3])
+    if err != nil {
+        fmt.Println("open signature:", err)
+        os.Exit(2)
+    }
+    signer, err := openpgp.CheckArmoredDetachedSignature(keyring[:1], data, sig)
+    if err != nil {
+        fmt.Println("verify:", err)
+        os.Exit(1)
+    }
+    fmt.Printf("%X\n", signer.PrimaryKey.Fingerprint)
 }
 '''
 GOPATH = '/usr/share/gocode'  # Debian's golang-golang-x-crypto-dev

@@ -115,7 +115,9 @@ def test_four_calls_and_result(run_module, keys, aci):
     with open(aci, 'rb') as f:
         assert run['sha512'] == run2['sha512'] == hashlib.sha512(f.read()).hexdigest()
     assert stat.S_IMODE(os.stat(aci + '.asc').st_mode) == 0o644
-    assert check['diff']['before']['signer'] is None and check['diff']['after']['signer'] == keys['rsa']
+    assert run['diff']['before'] == dict(signature=None, signer=None, signed_sha512=None)
+    assert run['diff']['after'] == dict(signature=aci + '.asc', signer=keys['rsa'], signed_sha512=run['sha512'])
+    assert check['diff'] == run['diff'] and check2['diff']['before'] == check2['diff']['after']
     with open(aci + '.asc', 'rb') as f:
         assert f.read().startswith(b'-----BEGIN PGP SIGNATURE-----')
 
