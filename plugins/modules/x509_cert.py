@@ -28,12 +28,11 @@ description:
   - New certificates start one hour in the past so that hosts with slightly slow clocks accept them.
   - Works with C(cryptography) 38 (Debian 12) and later on the host where the module runs.
 author:
-  - aci.registry maintainers
+  - aci.registry maintainers (!UNKNOWN)
 requirements:
   - cryptography >= 38.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.files
   - ansible.builtin.files
 attributes:
   check_mode:
@@ -44,9 +43,8 @@ attributes:
   platform:
     platforms: posix
   safe_file_operations:
+    description: Writes through a temporary file that is renamed into place, with its attributes applied first.
     support: full
-  vault:
-    support: none
 options:
   kind:
     description:
