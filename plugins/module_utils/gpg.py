@@ -337,22 +337,22 @@ def _explain(stderr, what, fingerprint=None, had_passphrase=False):
     keys = set(k for k, v in status)
     codes = _error_codes(status)
     text = stderr or ''
-    key = fingerprint or 'the key'
+    key = 'key %s' % fingerprint if fingerprint else 'the key'
     if 'BAD_PASSPHRASE' in keys or _ERR_BAD_PASSPHRASE in codes:
-        msg = 'wrong passphrase for key %s.' % key
+        msg = 'wrong passphrase for %s.' % key
     elif "can't get input" in text or _ERR_NO_PASSPHRASE in codes or _ERR_CANCELED in codes:
         if had_passphrase:
-            msg = 'gpg could not obtain the passphrase for key %s.' % key
+            msg = 'gpg could not obtain the passphrase for %s.' % key
         else:
-            msg = 'key %s is protected by a passphrase: give passphrase.' % key
+            msg = '%s is protected by a passphrase: give passphrase.' % key
     elif 'KEYEXPIRED' in keys:
-        msg = 'key %s has expired.' % key
+        msg = '%s has expired.' % key
     elif 'KEYREVOKED' in keys:
-        msg = 'key %s has been revoked.' % key
+        msg = '%s has been revoked.' % key
     elif _ERR_UNUSABLE_SECKEY in codes:
-        msg = 'key %s is unusable for signing (expired, revoked or not signing-capable).' % key
+        msg = '%s is unusable for signing (expired, revoked or not signing-capable).' % key
     elif _ERR_NO_SECKEY in codes or 'NO_SECKEY' in keys:
-        msg = 'no secret key %s in this gnupghome.' % key
+        msg = 'no secret %s in this gnupghome.' % key
     elif 'too long' in text and 'socket' in text:
         msg = ('gpg-agent cannot create its socket: the gnupghome path is too long for a Unix '
                'socket (about 100 characters); use a shorter path.')
