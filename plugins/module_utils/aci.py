@@ -30,6 +30,8 @@ Public API:
 from __future__ import annotations
 
 import bz2
+import collections
+import concurrent.futures
 import contextlib
 import errno
 import gzip
@@ -268,7 +270,7 @@ class TreeSource(object):
             if name is None:
                 stack.pop()
                 continue
-            path = os.path.join(directory, name)
+            path = directory + '/' + name
             arcname = prefix + name
             try:
                 st = os.lstat(path)
@@ -382,29 +384,49 @@ def open_source(src=None, rootfs=None, from_aci=None):
 
 
 def _file_pieces(entry):
+    """The ``entry.size`` bytes of a file entry, in pieces of at most ``_CHUNK``."""
     if entry.data is not None:
         if len(entry.data) != entry.size:
             raise AciError('%s: data does not match its size' % entry.name)
         yield entry.data
-        return
-    if entry.reader is not None:
-        source = contextlib.nullcontext(entry.reader)
-    else:
-        try:
-            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except OSError as e:
-            raise _os_error(e, 'cannot read %s' % entry.name)
-        source = os.fdopen(fd, 'rb', buffering=0)
-    with source as f:
+    elif entry.reader is not None:
         remaining = entry.size
         while remaining:
-            piece = f.read(min(remaining, _CHUNK))
+            piece = entry.reader.read(min(remaining, _CHUNK))
             if not piece:
-                raise AciError('%s shrank while being archived; build again once it is stable' % entry.name)
+                raise AciError('%s: the archive ends inside this file' % entry.name)
             remaining -= len(piece)
             yield piece
-        if entry.reader is None and f.read(1):
-            raise AciError('%s grew while being archived; build again once it is stable' % entry.name)
+    else:
+        yield from _disk_file_pieces(entry)
+
+
+def _disk_file_pieces(entry):
+    # Plain descriptors, not file objects, and one read more than the size: this runs for every
+    # file of the image, and that last read is what tells a file that grew.
+    try:
+        fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as e:
+        raise _os_error(e, 'cannot read %s' % entry.name)
+    try:
+        remaining = entry.size
+        while True:
+            wanted = remaining + 1 if remaining < _CHUNK else _CHUNK
+            piece = os.read(fd, wanted)
+            if len(piece) > remaining:
+                raise AciError('%s grew while being archived; build again once it is stable' % entry.name)
+            if not piece:
+                if remaining:
+                    raise AciError('%s shrank while being archived; build again once it is stable' % entry.name)
+                return
+            remaining -= len(piece)
+            yield piece
+            if not remaining and len(piece) < wanted:
+                return  # asked for one byte more than was left and did not get it: the end
+    except OSError as e:
+        raise _os_error(e, 'cannot read %s' % entry.name)
+    finally:
+        os.close(fd)
 
 
 def _tar_pieces(manifest_bytes, manifest_mtime, entries):
@@ -512,6 +534,50 @@ class _Codec(object):
         self.fileobj.write(self.compressor.flush())
 
 
+def _deflate_block(block, zdict, level):
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15, zdict=zdict) if zdict else \
+        zlib.compressobj(level, zlib.DEFLATED, -15)
+    # A sync flush ends the block on a byte boundary, so the blocks simply concatenate.
+    return compressor.compress(block) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+class _ParallelZlib(object):
+    """gzip with zlib on every core, for hosts without python-isal (zlib lets go of the GIL).
+
+    Like pigz: fixed-size blocks are deflated independently, each primed with the last 32 KiB of
+    the block before, and written in order; the bytes do not depend on the number of threads.
+    """
+
+    def __init__(self, fileobj, level, threads):
+        self.fileobj = fileobj
+        self.level = level
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix='aci-deflate')
+        self.pending = collections.deque()
+        self.max_pending = 2 * threads
+        self.previous = b''
+        self.crc = 0
+        self.size = 0
+        # No name, no time (mtime 0), OS "unknown": nothing that differs between builds.
+        fileobj.write(b'\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff')
+
+    def write(self, block):
+        zdict, self.previous = self.previous[-32768:], block
+        self.crc = zlib.crc32(block, self.crc)
+        self.size += len(block)
+        self.pending.append(self.pool.submit(_deflate_block, block, zdict, self.level))
+        while len(self.pending) > self.max_pending:
+            self.fileobj.write(self.pending.popleft().result())
+
+    def close(self):
+        try:
+            while self.pending:
+                self.fileobj.write(self.pending.popleft().result())
+            self.fileobj.write(zlib.compressobj(self.level, zlib.DEFLATED, -15).flush())  # the final, empty block
+            self.fileobj.write(struct.pack('<II', self.crc, self.size & 0xffffffff))
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 class _Uncompressed(object):
     def __init__(self, fileobj):
         self.write = fileobj.write
@@ -562,8 +628,7 @@ def _compressor(fileobj, compression, level):
         if HAS_ISAL:
             return _Blocks(igzip_threaded.open(fileobj, 'wb', compresslevel=_ISAL_LEVELS[level],
                                                threads=compression_threads(), block_size=_CHUNK))
-        # No file name and mtime 0 in the header: the same tar gives the same bytes.
-        return _Background(gzip.GzipFile(filename='', mode='wb', fileobj=fileobj, compresslevel=level, mtime=0))
+        return _Blocks(_ParallelZlib(fileobj, level, compression_threads()))
     if compression == 'bzip2':
         return _Background(_Codec(fileobj, bz2.BZ2Compressor(level)))
     if compression == 'xz':
