@@ -5,10 +5,17 @@ through the Ansible connection); the names and groups come from molecule's own i
 """
 
 import os
+import sys
 
 import pytest
 import testinfra
 import yaml
+
+
+# Tests may use the collection's own code (e.g. its ACI reader) as the controller does.
+for _path in reversed(os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep)):
+    if _path and _path not in sys.path:
+        sys.path.insert(0, _path)
 
 
 def _walk(group, groups, name='all'):
