@@ -500,21 +500,31 @@ class _Blocks(object):
     def __init__(self, raw, size=_CHUNK):
         self.raw = raw
         self.size = size
-        self.buf = bytearray()
+        self.pending = []
+        self.pending_size = 0
 
     def write(self, data):
-        if not self.buf and len(data) == self.size:
+        if not self.pending and len(data) == self.size:
             self.raw.write(data)
             return
-        self.buf += data
-        while len(self.buf) >= self.size:
-            self.raw.write(bytes(self.buf[:self.size]))
-            del self.buf[:self.size]
+        self.pending.append(data)
+        self.pending_size += len(data)
+        if self.pending_size < self.size:
+            return
+        joined = b''.join(self.pending)
+        view = memoryview(joined)  # blocks are handed over as views: no copy per block
+        start = 0
+        while len(joined) - start >= self.size:
+            self.raw.write(view[start:start + self.size])
+            start += self.size
+        rest = joined[start:]
+        self.pending = [rest] if rest else []
+        self.pending_size = len(rest)
 
     def close(self):
-        if self.buf:
-            self.raw.write(bytes(self.buf))
-            self.buf.clear()
+        if self.pending:
+            self.raw.write(b''.join(self.pending))
+            self.pending = []
         self.raw.close()
 
 
@@ -561,7 +571,7 @@ class _ParallelZlib(object):
         fileobj.write(b'\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff')
 
     def write(self, block):
-        zdict, self.previous = self.previous[-32768:], block
+        zdict, self.previous = bytes(self.previous[-32768:]), block
         self.crc = zlib.crc32(block, self.crc)
         self.size += len(block)
         self.pending.append(self.pool.submit(_deflate_block, block, zdict, self.level))
@@ -783,7 +793,8 @@ class _ReadAhead(object):
             if not self._fill():
                 return False
             take = min(len(chunk) - position, len(self.block) - self.offset)
-            if chunk[position:position + take] != self.block[self.offset:self.offset + take]:
+            # startswith with a memoryview compares in place: slicing would copy megabytes per chunk.
+            if not chunk.startswith(memoryview(self.block)[self.offset:self.offset + take], position):
                 return False
             position += take
             self.offset += take
