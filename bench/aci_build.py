@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark: aci.registry.aci_build against `actool build` and `tar | gzip -6` on the same tree.
@@ -114,7 +113,7 @@ def generate_tree(workdir, size_mb):
 
 def warm(layout):
     """Reads every file once, so that every tool finds the tree in the page cache."""
-    for path, _ in _walk_files(layout):
+    for path, dummy in _walk_files(layout):
         if not os.path.islink(path):
             with open(path, 'rb') as f:
                 while f.read(1 << 20):
@@ -130,7 +129,7 @@ def measure(argv, env=None, stdout=subprocess.DEVNULL):
     with tempfile.TemporaryFile() as out:
         start = time.monotonic()
         proc = subprocess.Popen(argv, env=env, stdout=out if stdout is None else stdout)
-        _, status, usage = os.wait4(proc.pid, 0)
+        dummy, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.monotonic() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
@@ -141,7 +140,7 @@ def measure(argv, env=None, stdout=subprocess.DEVNULL):
 
 def best_of(repeat, run):
     """The fastest of ``repeat`` runs (the machine is shared: the minimum is the least disturbed)."""
-    results = [run() for _ in range(repeat)]
+    results = [run() for dummy in range(repeat)]
     return min(results, key=lambda r: r[0])
 
 
@@ -188,12 +187,12 @@ def bench(workdir, size_mb, repeat, with_zlib):
     rows = []
 
     actool_aci = os.path.join(out, 'actool.aci')
-    t, rss, _, cpu = best_of(repeat, lambda: measure([ACTOOL, 'build', '--overwrite', layout, actool_aci]))
+    t, rss, dummy, cpu = best_of(repeat, lambda: measure([ACTOOL, 'build', '--overwrite', layout, actool_aci]))
     rows.append(('actool build', t, cpu, os.path.getsize(actool_aci), rss, validate(actool_aci)))
 
     tgz = os.path.join(out, 'tar-gzip.aci')
     pipeline = 'set -o pipefail; tar -C %s -cf - manifest rootfs | gzip -6 > %s' % (layout, tgz)
-    t, rss, _, cpu = best_of(repeat, lambda: measure(['bash', '-c', pipeline]))
+    t, rss, dummy, cpu = best_of(repeat, lambda: measure(['bash', '-c', pipeline]))
     rows.append(('tar | gzip -6', t, cpu, os.path.getsize(tgz), rss, validate(tgz)))
 
     ours = os.path.join(out, 'aci_build.aci')
@@ -256,7 +255,7 @@ def _ok(condition):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--sizes', default='300', help='tree sizes in MB, comma separated (default 300; '
                                                        'add 1024 for the 1 GB memory check)')
     parser.add_argument('--repeat', type=int, default=1, help='runs per tool; the fastest counts')

@@ -131,8 +131,8 @@ def write(path, image, compression='gzip', level=None):
         return aci.write_image(f, image.chunks(), compression, level)
 
 
-def tree_image(rootfs, manifest=MANIFEST, owner_root=False):
-    return aci.Image(acm.canonical(manifest), aci.TreeSource(str(rootfs)), owner_root=owner_root)
+def tree_image(rootfs, manifest=None, owner_root=False):
+    return aci.Image(acm.canonical(manifest or MANIFEST), aci.TreeSource(str(rootfs)), owner_root=owner_root)
 
 
 @pytest.fixture
@@ -293,7 +293,7 @@ def test_compare_image(tmp_path, tree):
     assert aci.compare_image(str(tmp_path / 'missing.aci'), tree_image(tree).chunks(), 'gzip')[0] is False
     (tree / 'etc' / 'hostname').write_bytes(b'other\n')
     assert aci.compare_image(str(dest), tree_image(tree).chunks(), 'gzip') == (False, None, None)
-    same, new_id, _ = aci.compare_image(str(dest), tree_image(tree).chunks(), 'gzip', exhaustive=True)
+    same, new_id, dummy = aci.compare_image(str(dest), tree_image(tree).chunks(), 'gzip', exhaustive=True)
     assert not same and new_id.startswith('sha512-') and new_id != image_id
 
 
@@ -387,7 +387,7 @@ def test_layout_manifest_must_be_json(tmp_path):
 
 
 def _drain(image):
-    for _ in image.chunks():
+    for dummy in image.chunks():
         pass
 
 
@@ -519,8 +519,8 @@ def test_not_an_archive(tmp_path):
 
 
 def test_inspect_validates_the_manifest(tmp_path):
-    path = make_tar(tmp_path / 'x.aci', [('manifest', REG, b'{"acKind": "ImageManifest", "acVersion": "0.8.11", '
-                                                          b'"name": "Bad Name"}'), ('rootfs', DIR, None)])
+    bad = b'{"acKind": "ImageManifest", "acVersion": "0.8.11", "name": "Bad Name"}'
+    path = make_tar(tmp_path / 'x.aci', [('manifest', REG, bad), ('rootfs', DIR, None)])
     with pytest.raises(acm.ManifestError, match=r'x.aci:manifest is not a valid .*name: "Bad Name"'):
         aci.inspect_aci(str(path))
     assert aci.inspect_aci(str(path), validate=False).manifest['name'] == 'Bad Name'

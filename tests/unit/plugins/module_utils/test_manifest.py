@@ -159,7 +159,7 @@ BAD = [
 
 @pytest.mark.parametrize('field, value, path, words', [case[1:5] for case in BAD], ids=[case[0] for case in BAD])
 def test_bad_manifest_names_the_field_and_what_is_allowed(field, value, path, words):
-    errors, _ = acm.check_manifest(mutate(GOOD, field, value))
+    errors, dummy = acm.check_manifest(mutate(GOOD, field, value))
     matching = [e for e in errors if e.startswith(path + ': ')]
     assert matching, 'no error about %s in %r' % (path, errors)
     assert any(words in e for e in matching), 'expected %r in %r' % (words, matching)
@@ -192,7 +192,7 @@ def test_reference_validator_agrees(actool, tmp_path):
     """Every case appc's actool rejects, we reject; where we are stricter, the corpus says so."""
     assert _reference_accepts(actool, tmp_path, GOOD)
     disagreements = []
-    for case_id, field, value, _, _, reference_rejects in BAD:
+    for case_id, field, value, dummy, dummy, reference_rejects in BAD:
         if _reference_accepts(actool, tmp_path, mutate(GOOD, field, value)) == reference_rejects:
             disagreements.append(case_id)
     assert disagreements == []
@@ -200,7 +200,7 @@ def test_reference_validator_agrees(actool, tmp_path):
 
 def test_all_errors_are_reported_at_once():
     bad = mutate(mutate(GOOD, 'name', 'Bad Name'), 'app.ports[0].port', 0)
-    errors, _ = acm.check_manifest(bad)
+    errors, dummy = acm.check_manifest(bad)
     assert [e.split(':')[0] for e in errors] == ['name', 'app.ports[0].port']
     with pytest.raises(acm.ManifestError) as info:
         acm.validate_manifest(bad, source='src/manifest')
@@ -383,6 +383,6 @@ def test_builder_without_options_keeps_the_base():
 
 def test_builder_app_without_user_fails_validation_with_guidance():
     built = acm.manifest_from_options(options(name='example.com/x', exec=['/bin/x']))
-    errors, _ = acm.check_manifest(built)
+    errors, dummy = acm.check_manifest(built)
     assert [e.split(':')[0] for e in errors] == ['app.user', 'app.group']
     assert 'numeric ID' in errors[0]
