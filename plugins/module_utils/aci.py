@@ -164,7 +164,8 @@ def _split_name(name):
 
 def _ustar(name, mode, uid, gid, size, mtime, kind, linkname=b'', devmajor=0, devminor=0, prefix=b''):
     if not (devmajor < _MAX_ID and devminor < _MAX_ID):
-        raise AciError('%s: device number %d,%d is too large for a tar header' % (name, devmajor, devminor))
+        raise AciError('%s: device number %d,%d is too large for a tar header'
+                       % (name.decode('utf-8', 'replace'), devmajor, devminor))
     header = _USTAR.pack(name, b'%07o' % mode, b'%07o' % uid, b'%07o' % gid, b'%011o' % size, b'%011o' % mtime,
                          b' ' * 8, kind, linkname, _USTAR_MAGIC, b'', b'', b'%07o' % devmajor, b'%07o' % devminor,
                          prefix)
