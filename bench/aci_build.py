@@ -5,8 +5,8 @@
 Generates an image layout (manifest + rootfs/) of the requested size from files already on the
 machine (many small files from /usr/share and /usr/lib, plus a few large libraries), then builds
 it with each tool, one after the other, each in a child process whose wall time and peak RSS are
-measured with wait4(2). The aci_build runs go through the module's real code path (argument
-parsing, the existing-image comparison, the atomic writer). See bench/README.md.
+measured with wait4(2). The aci_build runs execute the module file itself (argument parsing, the
+existing-image comparison, the atomic writer), as Ansible's module debugging does. See bench/README.md.
 
     .venv/bin/python bench/aci_build.py                 # a 300 MB tree
     .venv/bin/python bench/aci_build.py --sizes 300,1024 --repeat 2
@@ -144,26 +144,19 @@ def best_of(repeat, run):
     return min(results, key=lambda r: r[0])
 
 
-def run_module_child(args_file, no_isal):
-    """Child process: runs aci.registry.aci_build's main() with the arguments in ``args_file``."""
-    if no_isal:
-        sys.modules['isal'] = None  # as on a host without python-isal
-    sys.path.insert(0, COLLECTIONS)
-    from ansible.module_utils.testing import patch_module_args
-    from ansible_collections.aci.registry.plugins.modules import aci_build
-    with open(args_file) as f:
-        args = json.load(f)
-    args.update(_ansible_remote_tmp=tempfile.gettempdir(), _ansible_keep_remote_files=False)
-    with patch_module_args(args):
-        aci_build.main()
+MODULE = os.path.join(ROOT, 'plugins', 'modules', 'aci_build.py')
+# As on a host without python-isal: the import fails, the module falls back to zlib.
+NO_ISAL = "import runpy, sys; sys.modules['isal'] = None; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
 
 
 def aci_build_run(workdir, layout, dest, no_isal=False):
+    """Runs the module file itself, the way Ansible's module debugging does (arguments from a file)."""
     args_file = os.path.join(workdir, 'args.json')
     with open(args_file, 'w') as f:
-        json.dump({'src': layout, 'dest': dest}, f)
-    argv = [sys.executable, os.path.abspath(__file__), '--child', args_file] + (['--no-isal'] if no_isal else [])
-    elapsed, rss, out, cpu = measure(argv, stdout=None)
+        json.dump({'ANSIBLE_MODULE_ARGS': {'src': layout, 'dest': dest}}, f)
+    argv = [sys.executable] + (['-c', NO_ISAL] if no_isal else []) + [MODULE, args_file]
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    elapsed, rss, out, cpu = measure(argv, env=env, stdout=None)
     result = json.loads(out.decode().strip().splitlines()[-1])
     if result.get('failed'):
         raise SystemExit('aci_build failed: %s' % result.get('msg'))
@@ -262,12 +255,7 @@ def main():
     parser.add_argument('--workdir', default='/var/tmp/aci-bench', help='where trees and images go')
     parser.add_argument('--keep', action='store_true', help='keep the trees and images afterwards')
     parser.add_argument('--zlib', action='store_true', help='also time aci_build without python-isal')
-    parser.add_argument('--child', help=argparse.SUPPRESS)
-    parser.add_argument('--no-isal', action='store_true', help=argparse.SUPPRESS)
     options = parser.parse_args()
-    if options.child:
-        run_module_child(options.child, options.no_isal)
-        return
     if not os.access(ACTOOL, os.X_OK):
         sys.exit('actool not found at %s: run `make actool` first' % ACTOOL)
     os.makedirs(options.workdir, exist_ok=True)
