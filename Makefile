@@ -20,12 +20,12 @@ export PY_COLORS ?= 0
 
 SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help deps venv collection image actool sanity units lint molecule test demo build clean $(addprefix molecule-,$(SCENARIOS))
+.PHONY: help deps venv collection image actool sanity units lint molecule test demo demo-clean build clean $(addprefix molecule-,$(SCENARIOS))
 
 help:
 	@echo 'make demo    set up a registry and a client in containers, publish and fetch a signed image'
 	@echo 'make test    sanity, unit tests, ansible-lint and every molecule scenario'
-	@echo 'make units | sanity | lint | molecule | molecule-<scenario> | build | image | clean'
+	@echo 'make units | sanity | lint | molecule | molecule-<scenario> | build | image | demo-clean | clean'
 
 # System packages (Debian): podman and its runtime, debootstrap for the test-host image, gnupg.
 deps: $(BUILD)/deps.stamp
@@ -79,6 +79,14 @@ $(addprefix molecule-,$(SCENARIOS)): molecule-%: $(COLLECTIONS)/.stamp image
 # -k: one failing stage must not hide the others; make still exits non-zero.
 test: deps
 	$(MAKE) -k sanity units lint molecule
+
+demo: $(COLLECTIONS)/.stamp $(BUILD)/deps.stamp
+	demo/run.sh
+
+demo-clean:
+	podman rm -f aci-demo-registry aci-demo-client >/dev/null 2>&1 || true
+	podman network rm aci-demo >/dev/null 2>&1 || true
+	rm -rf $(BUILD)/demo
 
 build: $(VENV)/.stamp
 	$(BIN)/ansible-galaxy collection build --force .

@@ -26,9 +26,19 @@ def read_bytes(path):
 
 
 def check_writable_dir(module, path):
-    """Fail with a message naming the directory when ``path`` cannot be created there."""
+    """Fail with a message naming the directory when ``path`` cannot be created there.
+
+    In check mode a missing directory is accepted when it could be made (its nearest existing
+    ancestor is writable): in a dry run, the task that would create it has not run either.
+    """
     directory = os.path.dirname(os.path.abspath(path)) or '.'
     if not os.path.isdir(directory):
+        if module.check_mode:
+            ancestor = directory
+            while not os.path.isdir(ancestor):
+                ancestor = os.path.dirname(ancestor)
+            if os.access(ancestor, os.W_OK | os.X_OK):
+                return
         module.fail_json(msg='Cannot write %s: directory %s does not exist; create it first.' % (path, directory))
     if not os.access(directory, os.W_OK | os.X_OK):
         module.fail_json(msg='Cannot write %s: directory %s is not writable by this user.' % (path, directory))

@@ -71,3 +71,18 @@ def test_missing_directory_is_named(tmp_path, monkeypatch):
     with pytest.raises(Failed, match='directory .*nope does not exist'):
         files.write_file(module, target, content=b'')
     assert not (tmp_path / 'nope').exists()
+
+
+def test_check_mode_accepts_a_directory_an_earlier_task_would_create(tmp_path, monkeypatch):
+    target = str(tmp_path / 'new' / 'deeper' / 'x')
+    module = make_module(path=target)
+    module.check_mode = True
+    files.check_writable_dir(module, target)  # no failure
+    module.check_mode = False
+
+    def fail_json(msg, **kwargs):
+        raise Failed(msg)
+
+    monkeypatch.setattr(module, 'fail_json', fail_json)
+    with pytest.raises(Failed, match='does not exist'):
+        files.check_writable_dir(module, target)
