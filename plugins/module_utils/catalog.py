@@ -52,6 +52,13 @@ def discovery_page(domain, path, port=443):
     ).encode('utf-8')
 
 
+def grouped_fingerprint(fingerprint):
+    """``9E90 CD8C ... 6CF7`` in blocks of four, halves apart, as ``rkt trust`` prints it for review."""
+    blocks = [fingerprint[i:i + 4] for i in range(0, len(fingerprint), 4)]
+    half = len(blocks) // 2
+    return ' '.join(blocks[:half]) + '  ' + ' '.join(blocks[half:]) if len(blocks) == 10 else fingerprint
+
+
 def human_size(size):
     for unit in ('B', 'KiB', 'MiB', 'GiB'):
         if size < 1024 or unit == 'GiB':
@@ -66,6 +73,7 @@ _STYLE = """
       table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
       th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid #eee; vertical-align: top; }
       code, pre { font-family: ui-monospace, monospace; font-size: .85rem; }
+      .fingerprint { white-space: pre; }
       pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; }
       .id { word-break: break-all; }
 """
@@ -106,7 +114,7 @@ def catalog_page(domain, images, port=443, signer_fingerprint='', title=''):
     heading = title or 'ACI registry %s' % domain
     key = ('      <p>Images are signed with the OpenPGP key <code class="fingerprint">%s</code>, '
            'published at <a href="%s">%s</a>. Check the fingerprint <code>rkt trust</code> shows against it.</p>\n'
-           % (escape(signer_fingerprint), escape(key_url), escape(key_url))) if signer_fingerprint else ''
+           % (escape(grouped_fingerprint(signer_fingerprint)), escape(key_url), escape(key_url))) if signer_fingerprint else ''
     body = '\n'.join(sections) if sections else '    <p class="empty">No images are published yet.</p>'
     return (
         '<!DOCTYPE html>\n<html lang="en">\n  <head>\n    <meta charset="utf-8">\n'

@@ -44,26 +44,37 @@ def check_writable_dir(module, path):
         module.fail_json(msg='Cannot write %s: directory %s is not writable by this user.' % (path, directory))
 
 
-def file_attributes(module, path, default_mode=None):
-    """The common file arguments (mode/owner/group/...) for ``path``, with a default mode."""
+# "Take the mode from the module's own mode option", as opposed to an explicit mode (or None).
+_MODULE_MODE = object()
+
+
+def file_attributes(module, path, default_mode=None, mode=_MODULE_MODE):
+    """The common file arguments (mode/owner/group/...) for ``path``.
+
+    ``mode`` replaces the module's ``mode`` option, for a second file with an option of its own
+    (a private key beside its certificate); ``default_mode`` applies when neither gives one.
+    """
     file_args = module.load_file_common_arguments(module.params, path=path)
+    if mode is not _MODULE_MODE:
+        file_args['mode'] = mode
     if file_args.get('mode') is None and default_mode is not None:
         file_args['mode'] = default_mode
     return file_args
 
 
-def apply_file_attributes(module, path, changed, default_mode=None):
+def apply_file_attributes(module, path, changed, default_mode=None, mode=_MODULE_MODE):
     """Bring an existing file's attributes in line; returns the new ``changed`` (check-mode aware)."""
-    return module.set_fs_attributes_if_different(file_attributes(module, path, default_mode), changed)
+    return module.set_fs_attributes_if_different(file_attributes(module, path, default_mode, mode), changed)
 
 
-def write_file(module, path, content=None, writer=None, default_mode=None, backup=False):
+def write_file(module, path, content=None, writer=None, default_mode=None, backup=False, mode=_MODULE_MODE):
     """Atomically replace ``path``; returns the backup file name or ``None``.
 
     Give either ``content`` (bytes) or ``writer``, a callable that receives an open binary file
     object (for large, streamed output) whose ``name`` is the temporary path; a writer that raises
     leaves the destination untouched. Attributes come from the module's common file arguments,
-    with ``default_mode`` when the user set no mode. Never call this in check mode.
+    with ``default_mode`` when the user set no mode (``mode`` as in ``file_attributes``).
+    Never call this in check mode.
     """
     check_writable_dir(module, path)
     dest = os.path.abspath(path)
@@ -80,7 +91,7 @@ def write_file(module, path, content=None, writer=None, default_mode=None, backu
             f.flush()
             os.fsync(f.fileno())
         # Attributes go on before the rename so the file never appears with looser permissions ...
-        module.set_fs_attributes_if_different(file_attributes(module, tmp, default_mode), False)
+        module.set_fs_attributes_if_different(file_attributes(module, tmp, default_mode, mode), False)
         backup_file = module.backup_local(dest) if backup and os.path.exists(dest) else None
         module.atomic_move(tmp, dest, unsafe_writes=module.params.get('unsafe_writes', False))
     except BaseException:
@@ -88,7 +99,7 @@ def write_file(module, path, content=None, writer=None, default_mode=None, backu
             os.unlink(tmp)
         raise
     # ... and again after it, because atomic_move copies the replaced file's mode and owner.
-    module.set_fs_attributes_if_different(file_attributes(module, dest, default_mode), True)
+    module.set_fs_attributes_if_different(file_attributes(module, dest, default_mode, mode), True)
     return backup_file
 
 

@@ -14,7 +14,6 @@ there are used, with fallbacks where newer releases renamed things.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import ipaddress
 import os
@@ -771,18 +770,6 @@ def _read(path, option, required=False):
     return data
 
 
-@contextlib.contextmanager
-def _mode(module, mode):
-    # files.py takes the mode from module.params; the key has its own option (privatekey_mode),
-    # so a user's mode for the certificate never loosens the key.
-    saved = module.params.get('mode')
-    module.params['mode'] = mode
-    try:
-        yield
-    finally:
-        module.params['mode'] = saved
-
-
 def _public(obj):
     return obj.public_key() if obj is not None else None
 
@@ -863,9 +850,9 @@ def ensure(module, now=None):
     elif reasons:
         if key_reasons:
             key.generate()
-            with _mode(module, params['privatekey_mode']):
-                backup = files.write_file(module, params['privatekey_path'], content=key.dump(), default_mode=0o600,
-                                          backup=params['backup'])
+            # The key has its own mode option: a mode given for the certificate never loosens it.
+            backup = files.write_file(module, params['privatekey_path'], content=key.dump(), default_mode=0o600,
+                                      backup=params['backup'], mode=params['privatekey_mode'])
             if backup:
                 result['privatekey_backup_file'] = backup
         if key is not None:
@@ -887,8 +874,8 @@ def ensure(module, now=None):
     if not (module.check_mode and target.existing is None and not target.existing_invalid):
         changed = files.apply_file_attributes(module, target_path, changed, default_mode=0o644)
     if key is not None and not (module.check_mode and key.existing is None):
-        with _mode(module, params['privatekey_mode']):
-            changed = files.apply_file_attributes(module, params['privatekey_path'], changed, default_mode=0o600)
+        changed = files.apply_file_attributes(module, params['privatekey_path'], changed, default_mode=0o600,
+                                              mode=params['privatekey_mode'])
     result['changed'] = changed
 
     # Only for a newly issued certificate (an issuer means target is a Certificate).

@@ -66,8 +66,9 @@ def test_catalog_shows_what_people_need():
     page = catalog.catalog_page(DOMAIN, [
         dict(name='reg.example.com/app1', version='v0.0.1', os='linux', arch='amd64', image_id='sha512-abc', size=2 * 1024 * 1024),
         dict(name='reg.example.com/app1', version='v0.0.10', os='linux', arch='amd64', image_id='sha512-def', size=10),
-    ], signer_fingerprint='ABCDEF0123').decode()
-    assert 'sha512-abc' in page and '2.0 MiB' in page and 'ABCDEF0123' in page
+    ], signer_fingerprint='9E90CD8CA81488F286CB6683982367D1E8F76CF7').decode()
+    assert 'sha512-abc' in page and '2.0 MiB' in page
+    assert '9E90 CD8C A814 88F2 86CB  6683 9823 67D1 E8F7 6CF7' in page
     assert 'rkt trust --prefix=reg.example.com/app1 https://reg.example.com/pubkeys.gpg' in page
     assert 'rkt fetch reg.example.com/app1:v0.0.10' in page
     assert '<script' not in page
