@@ -232,8 +232,8 @@ attributes:
   platform:
     platforms: posix
 notes:
-  - Python-isal (Debian package C(python3-isal), PyPI C(isal)) on the host makes gzip several times
-    faster; without it zlib is used.
+  - Python-isal (PyPI C(isal)) on the host makes gzip several times faster; without it zlib is
+    used, on every core as well.
   - Changing only O(compression_level) does not rewrite an image whose content is unchanged.
   - The image ID is the one C(rkt image list) shows; it is computed while the image is written,
     from exactly the bytes written.
