@@ -8,18 +8,21 @@ tar per layer; Docker 25 and later put config and layers under ``blobs/sha256/``
 directory (``index.json``, ``oci-layout``, ``blobs/``). The conversion follows docker2aci: the
 layers are squashed into one root filesystem and the image config becomes the appc manifest.
 
-Nothing is extracted to disk. The layers are read twice, as streams:
+Nothing is extracted to disk; the layers are read as streams:
 
-1. ``LayerSource`` reads every layer's tar headers, bottom layer first, and builds the merged
-   view in memory: which member of which layer supplies each final path, with whiteouts
-   (``.wh.<name>``), opaque directories (``.wh..wh..opq``), files replacing directories,
-   symlinked parent directories and hard links across layers resolved as Docker would. Layer
-   digests (``diff_ids``, and blob digests where the archive names them) are checked on the way.
-2. ``LayerSource.entries`` yields the image: ``rootfs``, then every entry without data
-   (directories, symlinks, devices, FIFOs) sorted by path, then the regular files, layer by
-   layer in each layer's own order, each read straight from its layer's stream; further names of
-   a hard-linked file follow it as links. The order depends only on the input, so rebuilding
-   gives the same bytes.
+1. ``LayerSource`` reads every layer's tar headers, bottom layer first and each layer in its own
+   order (as Docker unpacks it), and builds the merged view in memory: which member of which
+   layer supplies each final path, where its data starts in the uncompressed layer, with
+   whiteouts (``.wh.<name>``), opaque directories (``.wh..wh..opq``), files replacing
+   directories, symlinked parent directories and hard links across layers resolved as Docker
+   would. Layer digests (``diff_ids``, and blob digests where the archive names them) are
+   checked on the way.
+2. ``LayerSource.entries`` (called once per pass over the image: compare, write) yields the
+   image: ``rootfs``, then every entry without data (directories, symlinks, devices, FIFOs)
+   sorted by path, then the regular files, layer by layer in each layer's own order, each read at
+   its offset (seeked to in plain layers, skipped to in compressed ones; no tar headers are
+   parsed again); further names of a hard-linked file follow it as links. The order depends only
+   on the input, so rebuilding gives the same bytes.
 
 Public API:
 
@@ -105,9 +108,9 @@ _DIGEST = re.compile(r'^(sha256|sha512):([0-9a-f]{64}|[0-9a-f]{128})$')
 _ENV_NAME = re.compile(r'^[A-Za-z_][A-Za-z_0-9.-]*$')
 _PORT = re.compile(r'^([0-9]+)(?:-([0-9]+))?(?:/([A-Za-z0-9]+))?$')
 
-_TAR_KINDS = {tarfile.REGTYPE: FILE, tarfile.AREGTYPE: FILE, tarfile.CONTTYPE: FILE, tarfile.GNUTYPE_SPARSE: FILE,
-              tarfile.LNKTYPE: HARDLINK, tarfile.SYMTYPE: SYMLINK, tarfile.CHRTYPE: CHARDEV,
-              tarfile.BLKTYPE: BLOCKDEV, tarfile.DIRTYPE: DIRECTORY, tarfile.FIFOTYPE: FIFO}
+_TAR_KINDS = {tarfile.REGTYPE: FILE, tarfile.AREGTYPE: FILE, tarfile.CONTTYPE: FILE, tarfile.LNKTYPE: HARDLINK,
+              tarfile.SYMTYPE: SYMLINK, tarfile.CHRTYPE: CHARDEV, tarfile.BLKTYPE: BLOCKDEV, tarfile.DIRTYPE: DIRECTORY,
+              tarfile.FIFOTYPE: FIFO}
 _XATTR_PREFIX = 'SCHILY.xattr.'
 _DECOMPRESS_ERRORS = (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)
 
@@ -122,6 +125,10 @@ ANNOTATION_PREFIX = 'appc.io/docker/'
 
 # ---------------------------------------------------------------------------------------------
 # Where the image's files are: a tar archive or a directory
+
+
+def _identity(st):
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _clean_path(name, what):
@@ -142,6 +149,7 @@ class _TarStore(object):
     def __init__(self, path):
         self.path = path
         try:
+            self.identity = _identity(os.stat(path))
             self.tar = tarfile.open(path, 'r:*')
             members = self.tar.getmembers()
         except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as e:
@@ -173,6 +181,9 @@ class _TarStore(object):
         member = self._member(name, what)
         if member is None:
             raise AciError('%s: %s is missing from %s' % (what, name, self.path))
+        # Layers are read more than once, by offsets found the first time: they must stay the same.
+        if _identity(os.stat(self.path)) != self.identity:
+            raise AciError('%s changed while being converted; run again' % self.path)
         return self.tar.extractfile(member)
 
     def close(self):
@@ -185,6 +196,7 @@ class _DirStore(object):
     def __init__(self, path):
         self.path = path
         self.root = os.path.realpath(path)
+        self.identities = {}
 
     def _file(self, name):
         real = os.path.realpath(os.path.join(self.root, name))
@@ -197,9 +209,14 @@ class _DirStore(object):
 
     def open(self, name, what):
         try:
-            return open(self._file(name), 'rb')
+            f = open(self._file(name), 'rb')
         except OSError as e:
             raise AciError('%s: cannot read %s in %s: %s' % (what, name, self.path, e.strerror or e))
+        # Layers are read more than once, by offsets found the first time: they must stay the same.
+        if self.identities.setdefault(name, _identity(os.fstat(f.fileno()))) != _identity(os.fstat(f.fileno())):
+            f.close()
+            raise AciError('%s: %s changed while being converted; run again' % (self.path, name))
+        return f
 
     def close(self):
         pass
@@ -638,30 +655,73 @@ def _decompressed(stream, head, what):
     return zstandard.ZstdDecompressor().stream_reader(stream), True
 
 
-def _layer_members(image, number, verify):
-    """Yields ``(index, TarInfo, TarFile)`` for each member of layer ``number``, streaming.
+def _layer_members(image, number):
+    """Yields ``(index, TarInfo, TarFile)`` for each member of layer ``number``, streaming, then
+    reads the layer to its end and checks it against its digests.
 
     A member's data can be read with ``TarFile.extractfile`` until the next member is asked for.
-    With ``verify``, the layer is read to its end and checked against its digests.
     """
     layer = image.layers[number]
     what = 'layer %d (%s)' % (number + 1, layer.path)
-    # Hashing costs time: only the first reading, which builds the merged view, checks digests.
-    blob_algorithm = (_split_digest(layer.digest, what)[0] if layer.digest else 'sha256') if verify else None
-    tar_algorithm = (_split_digest(layer.diff_id, what)[0] if layer.diff_id else 'sha256') if verify else None
+    blob_algorithm = _split_digest(layer.digest, what)[0] if layer.digest else 'sha256'
+    tar_algorithm = _split_digest(layer.diff_id, what)[0] if layer.diff_id else 'sha256'
     with image.store.open(layer.path, what) as raw:
-        head = raw.peek(8)[:8] if hasattr(raw, 'peek') else b''
         blob = _Hashing(raw, blob_algorithm)
         try:
-            stream, compressed = _decompressed(blob, head, what)
+            stream, compressed = _decompressed(blob, _head(raw), what)
             tar_stream = _Hashing(stream, tar_algorithm) if compressed or tar_algorithm != blob_algorithm else blob
             yield from _members(tar_stream, what)
-            if verify:
-                _verify_layer(layer, blob, tar_stream, what)
+            _verify_layer(layer, blob, tar_stream, what)
         except tarfile.TarError as e:
             raise AciError('%s is not a readable tar: %s' % (what, e))
         except _DECOMPRESS_ERRORS as e:
             raise AciError('%s is damaged: %s' % (what, e))
+
+
+def _head(raw):
+    return raw.peek(8)[:8] if hasattr(raw, 'peek') else b''
+
+
+class _Data(object):
+    """A layer's uncompressed tar read front to back: ``skip_to`` an offset, then ``read`` a file's
+    data there. Plain layers are seeked through, compressed ones read and dropped."""
+
+    def __init__(self, stream, seekable, what):
+        self.stream = stream
+        self.seekable = seekable
+        self.what = what
+        self.position = 0
+
+    def skip_to(self, offset):
+        if offset < self.position:
+            raise AciError('%s: members out of order (offset %d after %d)' % (self.what, offset, self.position))
+        if self.seekable:
+            self.stream.seek(offset)
+            self.position = offset
+        while self.position < offset:
+            if not self.read(min(offset - self.position, _CHUNK)):
+                raise AciError('%s changed while being converted (it ended early); run again' % self.what)
+
+    def read(self, size=-1):
+        try:
+            data = self.stream.read(size)
+        except _DECOMPRESS_ERRORS as e:
+            raise AciError('%s is damaged: %s' % (self.what, e))
+        self.position += len(data)
+        return data
+
+
+@contextlib.contextmanager
+def _layer_data(image, number):
+    """The ``_Data`` of layer ``number``, for the second reading (the first one checked it)."""
+    layer = image.layers[number]
+    what = 'layer %d (%s)' % (number + 1, layer.path)
+    with image.store.open(layer.path, what) as raw:
+        try:
+            stream, compressed = _decompressed(raw, _head(raw), what)
+        except _DECOMPRESS_ERRORS as e:
+            raise AciError('%s is damaged: %s' % (what, e))
+        yield _Data(stream, not compressed and hasattr(raw, 'seek'), what)
 
 
 def _members(tar_stream, what):
@@ -702,10 +762,11 @@ def _verify_layer(layer, blob, tar_stream, what):
 
 class _Record(object):
     """What one layer member contributes: its metadata, and where to find it again (``layer``,
-    ``index``, ``name``). ``origin`` is the record whose data a hard link shares."""
+    ``index``, ``name``, and ``offset``, where its data starts in the uncompressed layer).
+    ``origin`` is the record whose data a hard link shares."""
 
     __slots__ = ('layer', 'index', 'name', 'kind', 'mode', 'uid', 'gid', 'mtime', 'size', 'linkname',
-                 'devmajor', 'devminor', 'xattrs', 'origin')
+                 'devmajor', 'devminor', 'xattrs', 'origin', 'offset')
 
     def __init__(self, layer=None, index=None, name='', kind=DIRECTORY, mode=0o755, uid=0, gid=0, mtime=0, size=0,
                  linkname='', devmajor=0, devminor=0, xattrs=None):
@@ -723,6 +784,7 @@ class _Record(object):
         self.devminor = devminor
         self.xattrs = xattrs
         self.origin = None
+        self.offset = 0
 
     @property
     def data_origin(self):
@@ -752,11 +814,15 @@ def _layer_parts(name, what):
 
 
 def _record(number, index, member, what):
+    if member.issparse():
+        # Its data is not stored as one run of bytes; Docker never writes sparse members.
+        raise AciError('%s: %s is a sparse file, which this converter does not read' % (what, member.name))
     kind = _TAR_KINDS.get(member.type)
     if kind is None:
         return None
     record = _Record(number, index, member.name, kind, member.mode & 0o7777, member.uid, member.gid,
                      int(member.mtime // 1), member.size if kind == FILE else 0)
+    record.offset = member.offset_data
     if kind == HARDLINK:
         record.linkname = member.linkname  # resolved against the merged view, then dropped
     elif kind == SYMLINK:
@@ -779,11 +845,13 @@ class _View(object):
     def __init__(self):
         self.root = _Node(_Record(), {})
 
-    def directory(self, parts, create, what='', entry=None):
+    def directory(self, parts, create=None, what='', entry=None):
         """``(node, resolved parts)`` of the directory ``parts``, symlinks followed inside the image
-        (as in a chroot: ``..`` stops at the root). Missing directories are created when ``create``,
-        else ``None`` is returned; so is a non-directory, or it raises when ``create`` (naming
-        ``entry``, the path being added)."""
+        (as in a chroot: ``..`` stops at the root).
+
+        With ``create`` (the number of the layer being applied) missing directories are made and a
+        non-directory or a symlink loop on the way raises (naming ``entry``, the path being added);
+        without, any of these gives ``None``."""
         nodes, names = [self.root], []
         pending = list(reversed(parts))
         hops = 0
@@ -798,12 +866,14 @@ class _View(object):
                 continue
             child = nodes[-1].children.get(name)
             if child is None:
-                if not create:
+                if create is None:
                     return None
-                child = nodes[-1].children[name] = _Node(_Record(), {})
+                child = nodes[-1].children[name] = _Node(_Record(layer=create), {})
             elif child.record.kind == SYMLINK:
                 hops += 1
                 if hops > _MAX_SYMLINKS:
+                    if create is None:
+                        return None
                     raise AciError('%s: too many levels of symlinks below /%s' % (what, '/'.join(names + [name])))
                 target = child.record.linkname
                 if target.startswith('/'):
@@ -811,7 +881,7 @@ class _View(object):
                 pending.extend(reversed(target.split('/')))
                 continue
             elif child.children is None:
-                if not create:
+                if create is None:
                     return None
                 raise AciError('%s: /%s is below /%s, which is not a directory in the layers below'
                                % (what, '/'.join(entry or parts), '/'.join(names + [name])))
@@ -824,7 +894,7 @@ class _View(object):
         for dummy in range(_MAX_SYMLINKS):
             if not parts:
                 return self.root
-            found = self.directory(parts[:-1], False)
+            found = self.directory(parts[:-1])
             if found is None:
                 return None
             node = found[0].children.get(parts[-1])
@@ -835,15 +905,27 @@ class _View(object):
             parts = _squash_dots(parts)
         return None
 
-    def remove(self, parts, what):
-        found = self.directory(parts[:-1], False, what)
-        if found is not None:
-            found[0].children.pop(parts[-1], None)
+    # Whiteouts hide what the layers below hold, never what their own layer holds (the OCI rule;
+    # Docker's unpacking keeps what it already unpacked from the layer, whatever the order).
 
-    def clear(self, parts, what):
-        found = self.directory(parts, False, what)
-        if found is not None:
-            found[0].children.clear()
+    def remove(self, parts, layer):
+        """Applies ``.wh.<name>``: ``parts`` goes, with everything below it, unless ``layer`` made it."""
+        found = self.directory(parts[:-1])
+        node = found[0].children.get(parts[-1]) if found is not None else None
+        if node is not None and node.record.layer != layer:
+            del found[0].children[parts[-1]]
+
+    def clear(self, parts, layer):
+        """Applies ``.wh..wh..opq``: what the layers below ``layer`` put in directory ``parts`` goes."""
+        found = self.directory(parts)
+        stack = [found[0]] if found is not None else []
+        while stack:
+            children = stack.pop().children
+            for name in list(children):
+                if children[name].record.layer != layer:
+                    del children[name]
+                elif children[name].children is not None:
+                    stack.append(children[name])
 
     def add(self, parts, record, what):
         if not parts:
@@ -851,7 +933,7 @@ class _View(object):
                 raise AciError('%s: the image root must be a directory' % what)
             self.root.record = record
             return
-        parent = self.directory(parts[:-1], True, what, parts)[0]
+        parent = self.directory(parts[:-1], record.layer, what, parts)[0]
         existing = parent.children.get(parts[-1])
         if record.kind == DIRECTORY and existing is not None and existing.children is not None:
             existing.record = record  # a directory over a directory: new metadata, same content
@@ -913,13 +995,18 @@ class LayerSource(object):
             self.warnings.append(message)
 
     def _apply_layer(self, number, captured):
+        """Applies layer ``number`` to the view in its own order, as Docker unpacks it."""
         what = 'layer %d (%s)' % (number + 1, self.image.layers[number].path)
-        whiteouts, records = [], []
-        for index, member, archive in _layer_members(self.image, number, verify=True):
+        for index, member, archive in _layer_members(self.image, number):
             parts = _layer_parts(member.name, what)
             base = parts[-1] if parts else ''
+            if base == _OPAQUE:
+                self.view.clear(parts[:-1], number)
+                continue
+            if base.startswith(_WHITEOUT * 2):
+                continue  # other .wh..wh. names are aufs bookkeeping
             if base.startswith(_WHITEOUT):
-                whiteouts.append(parts)
+                self.view.remove(parts[:-1] + (base[len(_WHITEOUT):],), number)
                 continue
             record = _record(number, index, member, what)
             if record is None:
@@ -928,14 +1015,6 @@ class LayerSource(object):
             if parts == ('etc', 'passwd') and record.kind == FILE and record.size <= _MAX_PASSWD:
                 # Kept to find the primary group of a user given without one.
                 captured[(number, index)] = _Reader(archive.extractfile(member), what).read()
-            records.append((parts, record))
-        # A layer's whiteouts hide what the layers below hold, never the layer's own files.
-        for parts in whiteouts:
-            if parts[-1] == _OPAQUE:
-                self.view.clear(parts[:-1], what)
-            elif not parts[-1].startswith(_WHITEOUT * 2):  # other .wh..wh. names are aufs bookkeeping
-                self.view.remove(parts[:-1] + (parts[-1][len(_WHITEOUT):],), what)
-        for parts, record in records:
             if record.kind == HARDLINK:
                 record.origin = self._link_origin(record, what)
             self.view.add(parts, record, what)
@@ -985,24 +1064,17 @@ class LayerSource(object):
             yield from self._layer_files(number, self.files[number], owner_root)
 
     def _layer_files(self, number, wanted, owner_root):
-        what = 'layer %d (%s)' % (number + 1, self.image.layers[number].path)
-        last = max(wanted)
-        with contextlib.closing(_layer_members(self.image, number, verify=False)) as members:
-            for index, member, archive in members:
-                group = wanted.get(index)
-                if group is not None:
-                    origin, paths = group
-                    if member.name != origin.name or member.size != origin.size or not member.isreg():
-                        raise AciError('%s changed while being converted (%s); run again' % (what, member.name))
-                    entry = self._entry(paths[0], origin, owner_root, linkname='')
-                    entry.size = origin.size
-                    entry.reader = _Reader(archive.extractfile(member), what)
-                    yield entry
-                    for path in paths[1:]:
-                        yield self._entry(path, origin, owner_root, kind=HARDLINK, linkname=ROOTFS + '/' + paths[0])
-                if index >= last:
-                    return
-        raise AciError('%s changed while being converted (it ended early); run again' % what)
+        """The files whose data layer ``number`` holds, read at the offsets the first reading found."""
+        with _layer_data(self.image, number) as data:
+            for index in sorted(wanted):
+                origin, paths = wanted[index]
+                data.skip_to(origin.offset)
+                entry = self._entry(paths[0], origin, owner_root, linkname='')
+                entry.size = origin.size
+                entry.reader = data  # aci reads exactly entry.size bytes from it
+                yield entry
+                for path in paths[1:]:
+                    yield self._entry(path, origin, owner_root, kind=HARDLINK, linkname=ROOTFS + '/' + paths[0])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -694,3 +694,164 @@ def test_unpacked_docker_save_directory(tmp_path, classic):
     layout = write_dir(tmp_path / 'unpacked', dict((k, v) for k, v in classic_files([sample()]).items()
                                                    if not isinstance(v, tuple)))
     assert convert(layout)[3] == convert(classic)[3]
+
+
+# ---------------------------------------------------------------------------------------------
+# Random layers against a reference: the layers applied to a real directory, as Docker does
+
+
+def random_layers(seed, count=5, ops=12):
+    """Layers of random files, directories, symlinks, hard links, whiteouts and opaque markers over
+    a small set of paths. Like Docker's layer diffs, each layer names every parent directory of
+    its entries, and puts nothing below one of its own files, links or whiteouts."""
+    import random
+    rng = random.Random(seed)
+    names = ['a', 'b', 'c']
+    paths = names + [x + '/' + y for x in names for y in names]
+    paths += [p + '/' + z for p in paths[len(names):] for z in names]
+    layers = []
+    for dummy in range(count):
+        members, used, non_dirs, files = [], set(), set(), []
+        for dummy in range(ops):
+            path = rng.choice(paths)
+            parts = path.split('/')
+            ancestors = ['/'.join(parts[:depth]) for depth in range(1, len(parts))]
+            if path in used or any(a in non_dirs for a in ancestors):
+                continue
+            for parent in ancestors:
+                if parent not in used:
+                    used.add(parent)
+                    members.append(d(parent, rng.choice((0o755, 0o750))))
+            used.add(path)
+            kind = rng.choice(('file', 'file', 'dir', 'symlink', 'hardlink', 'whiteout', 'opaque'))
+            if kind in ('file', 'symlink', 'hardlink', 'whiteout'):
+                non_dirs.add(path)
+            if kind == 'file':
+                members.append(f(path, os.urandom(rng.randrange(0, 64)), rng.choice((0o644, 0o755, 0o600))))
+                files.append(path)
+            elif kind == 'dir':
+                members.append(d(path, rng.choice((0o755, 0o700))))
+            elif kind == 'symlink':
+                members.append(sym(path, rng.choice(names)))
+            elif kind == 'hardlink' and files:
+                members.append(hard(path, rng.choice(files)))
+            elif kind == 'whiteout':
+                members.append(whiteout(*(path.rsplit('/', 1) if '/' in path else ('', path))))
+            elif kind == 'opaque':
+                members.append(d(path))
+                members.append(opaque(path))
+        layers.append(members)
+    return layers
+
+
+def reference_rootfs(layers, root):
+    """Applies the layers to ``root`` on disk the way Docker's UnpackLayer does: in stream order,
+    a whiteout removing what lower layers left, an opaque marker sparing what its layer unpacked."""
+    import shutil
+
+    def remove(path):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            os.unlink(path)
+
+    for blob in layers:
+        unpacked = set()
+        with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+            for member in tar:
+                directory, base = os.path.split(member.name)
+                path = os.path.join(root, member.name)
+                if base == '.wh..wh..opq':
+                    for top, dirs, names in os.walk(os.path.join(root, directory)):
+                        for name in names + list(dirs):
+                            child = os.path.join(top, name)
+                            if child not in unpacked:
+                                remove(child)
+                                if name in dirs:
+                                    dirs.remove(name)
+                elif base.startswith('.wh.'):
+                    target = os.path.join(root, directory, base[4:])
+                    if target not in unpacked:
+                        remove(target)
+                else:
+                    if os.path.lexists(path) and not (member.isdir() and os.path.isdir(path) and not os.path.islink(path)):
+                        remove(path)
+                    tar.extract(member, root, set_attrs=member.isdir() or member.isfile())
+                    unpacked.add(path)
+
+
+def tree(root):
+    found = {}
+    for directory, dirs, names in os.walk(root):
+        for name in dirs + names:
+            path = os.path.join(directory, name)
+            rel = os.path.relpath(path, root)
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                found[rel] = ('symlink', os.readlink(path))
+            elif stat.S_ISDIR(st.st_mode):
+                found[rel] = ('dir', stat.S_IMODE(st.st_mode))
+            else:
+                with open(path, 'rb') as content:
+                    found[rel] = ('file', stat.S_IMODE(st.st_mode), content.read())
+    return found
+
+
+def aci_tree(entries):
+    found = {}
+    for name, (member, content) in entries.items():
+        if not name.startswith('rootfs/'):
+            continue
+        rel = name[len('rootfs/'):]
+        if member.issym():
+            found[rel] = ('symlink', member.linkname)
+        elif member.isdir():
+            found[rel] = ('dir', stat.S_IMODE(member.mode))
+        else:
+            source = entries[member.linkname] if member.islnk() else (member, content)
+            found[rel] = ('file', stat.S_IMODE(source[0].mode), source[1])
+    return found
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='the reference extraction sets modes a user could not undo')
+@pytest.mark.parametrize('seed', range(40))
+def test_random_layers_match_the_reference(tmp_path, seed):
+    layers = [layer_tar(members) for members in random_layers(seed)]
+    root = tmp_path / 'reference'
+    root.mkdir()
+    reference_rootfs(layers, str(root))
+    archive = tar_files(tmp_path / 'r.tar', classic_files([Img(layers, {'Cmd': ['/x']}, ['r:1'])]))
+    assert aci_tree(convert(archive)[2]) == tree(str(root))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the layers again
+
+
+def test_compressed_outer_archive(tmp_path, classic):
+    files = classic_files([sample()])
+    plain = tar_files(tmp_path / 'plain.tar', files)
+    packed = tmp_path / 'app.tar.gz'
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert convert(packed)[3] == convert(classic)[3]
+
+
+@pytest.mark.parametrize('layout', ['archive', 'directory'])
+def test_input_changed_between_readings(tmp_path, layout):
+    files = classic_files([sample()])
+    src = tar_files(tmp_path / 'a.tar', files) if layout == 'archive' else write_dir(tmp_path / 'd', files)
+    with docker_image.open_image(str(src)) as image:
+        source = docker_image.LayerSource(image)
+        changed = src if layout == 'archive' else src / image.layers[0].path
+        os.utime(str(changed), ns=(0, 0))
+        with pytest.raises(aci.AciError) as e:
+            list(source.entries())
+    assert 'changed while being converted; run again' in str(e.value)
+
+
+@pytest.mark.skipif(docker_image.zstandard is not None, reason='zstandard is installed: zstd layers are read')
+def test_zstd_layer_without_zstandard(tmp_path):
+    image = Img([b'\x28\xb5\x2f\xfd' + b'\0' * 100], {'Cmd': ['/x']}, ['z:1'])
+    with pytest.raises(aci.AciError) as e:
+        convert(tar_files(tmp_path / 'z.tar', classic_files([image])))
+    assert 'is zstd-compressed; install the Python package zstandard on the host to read it' in str(e.value)
