@@ -74,6 +74,7 @@ _STYLE = """
       th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid #eee; vertical-align: top; }
       code, pre { font-family: ui-monospace, monospace; font-size: .85rem; }
       .fingerprint { white-space: pre; }
+      .version, .platform, .size { white-space: nowrap; }
       pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; }
       .id { word-break: break-all; }
 """
