@@ -1074,7 +1074,9 @@ class LayerSource(object):
                 entry.reader = data  # aci reads exactly entry.size bytes from it
                 yield entry
                 for path in paths[1:]:
-                    yield self._entry(path, origin, owner_root, kind=HARDLINK, linkname=ROOTFS + '/' + paths[0])
+                    link = self._entry(path, origin, owner_root, kind=HARDLINK, linkname=ROOTFS + '/' + paths[0])
+                    link.xattrs = None  # a link carries no data or metadata of its own, as in aci.TreeSource
+                    yield link
 
 
 # ---------------------------------------------------------------------------------------------
