@@ -254,6 +254,11 @@ def test_bad_input_is_named(run_module, keys, aci, tmp_path, case, message, chec
         args.update(fingerprint=keys['revoked'], passphrase=None)
     elif case == 'dest dir missing':
         args['dest'] = str(tmp_path / 'no' / 'x.asc')
+        if check_mode:
+            # In a dry run the task that would create the directory has not run either.
+            result = run_module(aci_sign.main, args, check_mode=True, expect_failure=False)
+            assert result['changed'] and not (tmp_path / 'no').exists()
+            return
     elif case == 'dest is a dir':
         args['dest'] = str(tmp_path)
     elif case == 'dest unwritable':
