@@ -317,16 +317,13 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aci.registry.plugins.module_utils import aci
-from ansible_collections.aci.registry.plugins.module_utils import files
+from ansible_collections.aci.registry.plugins.module_utils import aci_dest
 from ansible_collections.aci.registry.plugins.module_utils.manifest import (
     MANIFEST_OPTIONS,
     ManifestError,
     manifest_from_options,
-    pretty_json,
     validate_manifest,
 )
-
-DEFAULT_MODE = 0o644
 
 
 def argument_spec():
@@ -396,49 +393,6 @@ def prepare(params):
     return aci.Image(manifest, source, owner_root=params['owner_root']), warnings
 
 
-def existing_manifest(dest):
-    """The manifest of the image at ``dest`` for the diff, or ``None``."""
-    try:
-        return aci.read_manifest(dest)
-    except (aci.AciError, ManifestError):
-        return None
-
-
-def build(module, image):
-    """Compares with ``dest`` and writes when needed; returns the result dict."""
-    params = module.params
-    dest = params['dest']
-    compression = params['compression']
-    level = params['compression_level']
-    before = existing_manifest(dest) if module._diff and os.path.exists(dest) else None
-    same, image_id, tar_size = False, None, None
-    if module.check_mode:
-        # Everything is read so that check mode reports the image ID the run would produce.
-        same, image_id, tar_size = aci.compare_image(dest, image.chunks(), compression, exhaustive=True)
-    elif aci.detect_compression(dest) == compression:
-        same, image_id, tar_size = aci.compare_image(dest, image.chunks(), compression)
-    if same:
-        changed = files.apply_file_attributes(module, dest, False, default_mode=DEFAULT_MODE)
-    else:
-        changed = True
-        if not module.check_mode:
-            written = {}
-
-            def writer(f):
-                written['id_and_size'] = aci.write_image(f, image.chunks(), compression, level)
-
-            files.write_file(module, dest, writer=writer, default_mode=DEFAULT_MODE)
-            image_id, tar_size = written['id_and_size']
-    result = dict(changed=changed, image_id=image_id, tar_size=tar_size, compression=compression,
-                  manifest=image.manifest,
-                  size=os.path.getsize(dest) if (same or not module.check_mode) else None)
-    if module._diff:
-        result['diff'] = dict(before_header=dest, after_header=dest,
-                              before=pretty_json(before) if before is not None else '',
-                              after=pretty_json(image.manifest))
-    return result
-
-
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
@@ -449,7 +403,7 @@ def main():
     )
     try:
         image, warnings = prepare(module.params)
-        result = build(module, image)
+        result = aci_dest.converge(module, image)
     except ManifestError as e:
         module.fail_json(msg=str(e), errors=e.errors)
     except aci.AciError as e:
