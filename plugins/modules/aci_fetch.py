@@ -20,7 +20,7 @@ description:
   - When O(dest) already holds an image that the registry's current signature verifies, nothing is downloaded
     but the signature, and the result is unchanged.
 author:
-  - aci.registry maintainers
+  - aci.registry maintainers (!UNKNOWN)
 requirements:
   - gpg (GnuPG 2.2 or later) and the python-gnupg library on the host that runs the module
 options:
@@ -79,6 +79,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - ansible.builtin.files
 attributes:
   check_mode:
@@ -165,7 +166,8 @@ def main():
             dest=dict(type='path', required=True),
             trusted_key=dict(type='str', no_log=False),
             trusted_key_path=dict(type='path'),
-            key_fingerprint=dict(type='str'),
+            # A fingerprint is public: it names the key, it does not unlock it.
+            key_fingerprint=dict(type='str', no_log=False),
             ca_path=dict(type='path'),
             port=dict(type='int', default=443),
             timeout=dict(type='int', default=30),

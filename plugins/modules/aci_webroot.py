@@ -24,7 +24,7 @@ description:
     stopped naming them. Files the layout does not own are never touched.
   - Every file is written atomically; an unchanged web root is not written at all.
 author:
-  - aci.registry maintainers
+  - aci.registry maintainers (!UNKNOWN)
 options:
   path:
     description: The web root directory. It must exist.
@@ -85,6 +85,8 @@ options:
     description: Remove images, signatures and discovery pages that are not listed.
     type: bool
     default: true
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

@@ -1,7 +1,6 @@
 """What the pki role leaves behind: a CA on the controller, a key that never left its host, a
 certificate the client trusts through its system store, and a renewal the listener picked up."""
 
-import hashlib
 import os
 import stat
 
