@@ -13,6 +13,14 @@ from ansible_collections.aci.registry.plugins.module_utils.manifest import Manif
 DEFAULT_MODE = 0o644
 
 
+def output_argument_spec():
+    """The argument spec of the options documented by the aci.registry.aci_output doc fragment."""
+    return dict(
+        compression=dict(type='str', default='gzip', choices=list(aci.COMPRESSIONS)),
+        compression_level=dict(type='int'),
+    )
+
+
 def existing_manifest(dest):
     """The manifest of the image at ``dest`` for the diff, or ``None``."""
     try:

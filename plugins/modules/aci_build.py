@@ -199,20 +199,6 @@ options:
       size:
         description: Size of the dependency in bytes.
         type: int
-  compression:
-    description:
-      - How to compress the image. V(gzip) uses ISA-L (python-isal) on every core when it is
-        installed and zlib otherwise; the two give different, each stable, bytes.
-    type: str
-    choices: [gzip, none, bzip2, xz]
-    default: gzip
-  compression_level:
-    description:
-      - Compression level; 1-9 for V(gzip) (default 6; with ISA-L, 1-3 map to its level 1, 4-6
-        to 2 and 7-9 to 3), 1-9 for V(bzip2) (default 9), 0-9 for V(xz) (default 6).
-      - An existing O(dest) with the same content and compression is not rewritten when only the
-        level changes.
-    type: int
   owner_root:
     description:
       - Store every file as owned by 0:0 (root), like C(actool build --owner-root).
@@ -221,6 +207,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files
+  - aci.registry.aci_output
 attributes:
   check_mode:
     support: full
@@ -328,6 +315,7 @@ from ansible_collections.aci.registry.plugins.module_utils.manifest import (
 
 def argument_spec():
     return dict(
+        aci_dest.output_argument_spec(),
         dest=dict(type='path', required=True),
         src=dict(type='path'),
         rootfs=dict(type='path'),
@@ -367,8 +355,6 @@ def argument_spec():
             labels=dict(type='dict'),
             size=dict(type='int'),
         )),
-        compression=dict(type='str', default='gzip', choices=list(aci.COMPRESSIONS)),
-        compression_level=dict(type='int'),
         owner_root=dict(type='bool', default=False),
     )
 

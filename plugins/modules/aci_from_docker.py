@@ -84,20 +84,6 @@ options:
     description:
       - The C(version) label; defaults to the tag of the image (C(latest) when it has none).
     type: str
-  compression:
-    description:
-      - How to compress the image. V(gzip) uses ISA-L (python-isal) on every core when it is
-        installed and zlib otherwise; the two give different, each stable, bytes.
-    type: str
-    choices: [gzip, none, bzip2, xz]
-    default: gzip
-  compression_level:
-    description:
-      - Compression level; 1-9 for V(gzip) (default 6), 1-9 for V(bzip2) (default 9), 0-9 for
-        V(xz) (default 6).
-      - An existing O(dest) with the same content and compression is not rewritten when only the
-        level changes.
-    type: int
   owner_root:
     description:
       - Store every file as owned by 0:0 (root) instead of the owners the layers give.
@@ -106,6 +92,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files
+  - aci.registry.aci_output
 attributes:
   check_mode:
     support: full
@@ -238,14 +225,13 @@ from ansible_collections.aci.registry.plugins.module_utils.manifest import Manif
 
 def argument_spec():
     return dict(
+        aci_dest.output_argument_spec(),
         src=dict(type='path', required=True),
         dest=dict(type='path', required=True),
         name=dict(type='str', required=True),
         tag=dict(type='str'),
         platform=dict(type='str'),
         version=dict(type='str'),
-        compression=dict(type='str', default='gzip', choices=list(aci.COMPRESSIONS)),
-        compression_level=dict(type='int'),
         owner_root=dict(type='bool', default=False),
     )
 
