@@ -770,14 +770,17 @@ class _ReadAhead(object):
         self.thread.start()
 
     def _run(self):
-        while not self.stopping:
-            try:
-                block = self.stream.read(_CHUNK)
-            except _READ_ERRORS:
-                block = b''  # a damaged file just ends early: it then differs
-            self.queue.put(block)
-            if not block:
-                return
+        block = None
+        try:
+            while block != b'' and not self.stopping:
+                try:
+                    block = self.stream.read(_CHUNK)
+                except _READ_ERRORS:
+                    block = b''  # a damaged file just ends early: it then differs
+                self.queue.put(block)
+        finally:
+            if block != b'':
+                self.queue.put(b'')  # whatever stopped us, the reader must not wait forever
 
     def _fill(self):
         if self.offset == len(self.block):
