@@ -126,9 +126,17 @@ class ListSource(object):
         return iter(self.items)
 
 
-def write(path, image, compression='gzip', level=None):
-    with open(str(path), 'wb') as f:
-        return aci.write_image(f, image.chunks(), compression, level)
+@pytest.fixture
+def write(actool_validate):
+    """``write(path, image, compression, level)``: writes the image and has actool validate it."""
+
+    def write_and_validate(path, image, compression='gzip', level=None):
+        with open(str(path), 'wb') as f:
+            result = aci.write_image(f, image.chunks(), compression, level)
+        actool_validate(path)  # every image a test writes, not only those the test looks at
+        return result
+
+    return write_and_validate
 
 
 def tree_image(rootfs, manifest=None, owner_root=False):
@@ -141,7 +149,7 @@ def tree(tmp_path):
 
 
 @pytest.mark.parametrize('compression', ['gzip', 'none'])
-def test_special_files_round_trip_through_gnu_tar(tmp_path, tree, actool_validate, compression):
+def test_special_files_round_trip_through_gnu_tar(tmp_path, tree, actool_validate, compression, write):
     if xattrs_supported(tmp_path):
         os.setxattr(tree / 'bin' / 'big', 'user.checksum', b'\x00\xff binary \n value')
         os.setxattr(tree / 'tmp', 'user.note', 'dir xattr ü'.encode())
@@ -160,7 +168,7 @@ def test_special_files_round_trip_through_gnu_tar(tmp_path, tree, actool_validat
     assert acm.parse_manifest((out / 'manifest').read_bytes()) == MANIFEST
 
 
-def test_xattrs_are_pax_records(tmp_path, tree):
+def test_xattrs_are_pax_records(tmp_path, tree, write):
     if not xattrs_supported(tmp_path):
         pytest.skip('the filesystem of %s does not support user.* xattrs' % tmp_path)
     os.setxattr(tree / 'etc' / 'hostname', 'user.b', b'\xff\x00raw')
@@ -186,7 +194,7 @@ def test_security_selinux_is_left_out(monkeypatch, tmp_path):
     assert aci._read_xattrs(str(path), 'rootfs/f') == {'user.keep': b'v'}
 
 
-def test_entries_are_sorted_manifest_first_and_relative(tmp_path, tree):
+def test_entries_are_sorted_manifest_first_and_relative(tmp_path, tree, write):
     dest = tmp_path / 'image.aci'
     write(dest, tree_image(tree), 'none')
     with tarfile.open(str(dest)) as tar:
@@ -201,7 +209,7 @@ def test_entries_are_sorted_manifest_first_and_relative(tmp_path, tree):
         assert not name.startswith('/') and '..' not in name.split('/')
 
 
-def test_hard_links_are_tar_links_to_the_first_path(tmp_path, tree):
+def test_hard_links_are_tar_links_to_the_first_path(tmp_path, tree, write):
     dest = tmp_path / 'image.aci'
     write(dest, tree_image(tree), 'none')
     entries = dict((e.name, e) for e in aci.iter_entries(str(dest)))
@@ -212,7 +220,7 @@ def test_hard_links_are_tar_links_to_the_first_path(tmp_path, tree):
 
 
 @pytest.mark.skipif(not IS_ROOT, reason='owners other than the test user need root')
-def test_owners_and_owner_root(tmp_path, tree):
+def test_owners_and_owner_root(tmp_path, tree, write):
     for owner_root, expected in ((False, (1234, 5678)), (True, (0, 0))):
         dest = tmp_path / ('image-%s.aci' % owner_root)
         write(dest, tree_image(tree, owner_root=owner_root), 'none')
@@ -224,7 +232,7 @@ def test_owners_and_owner_root(tmp_path, tree):
 
 
 @pytest.mark.parametrize('compression', aci.COMPRESSIONS)
-def test_same_inputs_give_the_same_bytes(tmp_path, tree, actool_validate, compression):
+def test_same_inputs_give_the_same_bytes(tmp_path, tree, actool_validate, compression, write):
     first, second = tmp_path / 'first.aci', tmp_path / 'second.aci'
     one = write(first, tree_image(tree), compression)
     two = write(second, tree_image(tree), compression)
@@ -235,7 +243,7 @@ def test_same_inputs_give_the_same_bytes(tmp_path, tree, actool_validate, compre
 
 
 @pytest.mark.skipif(not aci.HAS_ISAL, reason='python-isal is not installed')
-def test_gzip_bytes_do_not_depend_on_the_number_of_threads(monkeypatch, tmp_path, tree):
+def test_gzip_bytes_do_not_depend_on_the_number_of_threads(monkeypatch, tmp_path, tree, write):
     write(tmp_path / 'many.aci', tree_image(tree))
     monkeypatch.setattr(aci, 'compression_threads', lambda: 1)
     write(tmp_path / 'one.aci', tree_image(tree))
@@ -243,7 +251,7 @@ def test_gzip_bytes_do_not_depend_on_the_number_of_threads(monkeypatch, tmp_path
 
 
 @pytest.mark.parametrize('compression', aci.COMPRESSIONS)
-def test_image_id_is_the_sha512_of_the_uncompressed_tar(tmp_path, tree, compression):
+def test_image_id_is_the_sha512_of_the_uncompressed_tar(tmp_path, tree, compression, write):
     dest = tmp_path / 'image.aci'
     image_id, tar_size = write(dest, tree_image(tree), compression)
     tar = DECOMPRESS[compression](dest.read_bytes())
@@ -253,7 +261,7 @@ def test_image_id_is_the_sha512_of_the_uncompressed_tar(tmp_path, tree, compress
     assert aci.inspect_aci(str(dest)).image_id == image_id
 
 
-def test_gzip_header_has_no_time_and_no_name(tmp_path, tree):
+def test_gzip_header_has_no_time_and_no_name(tmp_path, tree, write):
     dest = tmp_path / 'image.aci'
     write(dest, tree_image(tree))
     header = dest.read_bytes()[:10]
@@ -262,7 +270,7 @@ def test_gzip_header_has_no_time_and_no_name(tmp_path, tree):
     assert header[4:8] == b'\x00\x00\x00\x00', 'mtime 0'
 
 
-def test_zlib_fallback_is_valid_and_reproducible(monkeypatch, tmp_path, tree, actool_validate):
+def test_zlib_fallback_is_valid_and_reproducible(monkeypatch, tmp_path, tree, actool_validate, write):
     with_isal = write(tmp_path / 'isal.aci', tree_image(tree))
     monkeypatch.setattr(aci, 'HAS_ISAL', False)
     first = write(tmp_path / 'zlib-1.aci', tree_image(tree))
@@ -284,7 +292,7 @@ def test_level_out_of_range(compression, level):
         aci.check_level(compression, level)
 
 
-def test_compare_image(tmp_path, tree):
+def test_compare_image(tmp_path, tree, write):
     dest = tmp_path / 'image.aci'
     image_id, tar_size = write(dest, tree_image(tree))
     assert aci.compare_image(str(dest), tree_image(tree).chunks(), 'gzip') == (True, image_id, tar_size)
@@ -297,7 +305,7 @@ def test_compare_image(tmp_path, tree):
     assert not same and new_id.startswith('sha512-') and new_id != image_id
 
 
-def test_compare_image_with_a_damaged_existing_file(tmp_path, tree):
+def test_compare_image_with_a_damaged_existing_file(tmp_path, tree, write):
     dest = tmp_path / 'image.aci'
     write(dest, tree_image(tree))
     good = dest.read_bytes()
@@ -308,13 +316,13 @@ def test_compare_image_with_a_damaged_existing_file(tmp_path, tree):
     assert aci.compare_image(str(dest), tree_image(tree).chunks(), 'gzip')[0] is False
 
 
-def test_compression_level_alone_keeps_the_image(tmp_path, tree):
+def test_compression_level_alone_keeps_the_image(tmp_path, tree, write):
     dest = tmp_path / 'image.aci'
     write(dest, tree_image(tree), 'gzip', 1)
     assert aci.compare_image(str(dest), tree_image(tree).chunks(), 'gzip')[0]
 
 
-def test_long_names_big_numbers_and_old_mtimes(tmp_path, actool_validate):
+def test_long_names_big_numbers_and_old_mtimes(tmp_path, actool_validate, write):
     entries = [
         aci.Entry('rootfs', aci.DIRECTORY, 0o755),
         aci.Entry('rootfs/' + 'd' * 200, aci.DIRECTORY, 0o700, uid=2 ** 31, gid=2 ** 22, mtime=-5),
@@ -338,7 +346,7 @@ def test_long_names_big_numbers_and_old_mtimes(tmp_path, actool_validate):
     assert members['rootfs/ünï'].pax_headers['path'] == 'rootfs/ünï'
 
 
-def test_manifest_entry_mtime_is_created_or_zero(tmp_path, tree):
+def test_manifest_entry_mtime_is_created_or_zero(tmp_path, tree, write):
     for created, mtime in ((None, 0), ('2020-02-02T02:02:02Z', 1580608922)):
         manifest = dict(MANIFEST, annotations=[{'name': 'created', 'value': created}]) if created else MANIFEST
         dest = tmp_path / 'image.aci'
@@ -424,7 +432,7 @@ def test_vanished_file_is_named(tmp_path):
         _drain(aci.Image(acm.canonical(MANIFEST), ListSource([missing])))
 
 
-def test_sockets_are_skipped_with_a_warning(tmp_path, actool_validate):
+def test_sockets_are_skipped_with_a_warning(tmp_path, actool_validate, write):
     rootfs = tmp_path / 'r'  # short: socket paths are limited to about 100 bytes
     rootfs.mkdir()
     (rootfs / 'keep').write_bytes(b'x')
@@ -526,7 +534,7 @@ def test_inspect_validates_the_manifest(tmp_path):
     assert aci.inspect_aci(str(path), validate=False).manifest['name'] == 'Bad Name'
 
 
-def test_rewrite_adds_a_missing_rootfs_entry(tmp_path, actool_validate):
+def test_rewrite_adds_a_missing_rootfs_entry(tmp_path, actool_validate, write):
     path = make_tar(tmp_path / 'x.aci', [('rootfs/a', REG, b'a'), ('manifest', REG, GOOD_MANIFEST)])
     source = aci.open_source(from_aci=str(path))
     dest = tmp_path / 'out.aci'
@@ -535,7 +543,7 @@ def test_rewrite_adds_a_missing_rootfs_entry(tmp_path, actool_validate):
     assert [e.name for e in aci.iter_entries(str(dest))] == ['manifest', 'rootfs', 'rootfs/a']
 
 
-def test_rewrite_of_our_own_image_keeps_every_entry(tmp_path, tree, actool_validate):
+def test_rewrite_of_our_own_image_keeps_every_entry(tmp_path, tree, actool_validate, write):
     first = tmp_path / 'first.aci'
     write(first, tree_image(tree))
     source = aci.open_source(from_aci=str(first))
@@ -551,7 +559,7 @@ def test_rewrite_of_our_own_image_keeps_every_entry(tmp_path, tree, actool_valid
     assert all(e.uid == 0 and e.gid == 0 for e in entries)
 
 
-def test_actool_built_image_can_be_read_and_renamed(tmp_path, tree, actool, actool_validate):
+def test_actool_built_image_can_be_read_and_renamed(tmp_path, tree, actool, actool_validate, write):
     layout = tmp_path / 'layout'
     layout.mkdir()
     (layout / 'manifest').write_bytes(GOOD_MANIFEST)

@@ -24,6 +24,19 @@ def warnings(monkeypatch):
 
 
 @pytest.fixture
+def run(run_module, actool_validate):
+    """``run_module`` for aci_build that has actool validate every image a run writes."""
+
+    def run_and_validate(args, **kwargs):
+        result = run_module(aci_build.main, args, **kwargs)
+        if result.get('changed') and not result.get('failed') and not kwargs.get('check_mode'):
+            actool_validate(args['dest'])
+        return result
+
+    return run_and_validate
+
+
+@pytest.fixture
 def rootfs(tmp_path):
     root = tmp_path / 'rootfs'
     (root / 'usr' / 'bin').mkdir(parents=True)
@@ -46,14 +59,14 @@ def files_in(directory):
     return sorted(os.listdir(str(directory)))
 
 
-def test_four_calls_check_run_check_run(run_module, tmp_path, rootfs, actool_validate):
+def test_four_calls_check_run_check_run(run, tmp_path, rootfs, actool_validate):
     dest = tmp_path / 'out' / 'hello.aci'
     dest.parent.mkdir()
     args = build_args(rootfs, dest)
-    first_check = run_module(aci_build.main, args, check_mode=True, expect_failure=False)
+    first_check = run(args, check_mode=True, expect_failure=False)
     assert first_check['changed'] and not dest.exists()
     assert first_check['size'] is None and first_check['image_id'].startswith('sha512-')
-    first_run = run_module(aci_build.main, args, expect_failure=False)
+    first_run = run(args, expect_failure=False)
     assert first_run['changed']
     assert first_run['image_id'] == first_check['image_id'], 'check mode predicts the image ID'
     assert first_run['size'] == dest.stat().st_size and first_run['compression'] == 'gzip'
@@ -61,8 +74,8 @@ def test_four_calls_check_run_check_run(run_module, tmp_path, rootfs, actool_val
     actool_validate(dest)
     before = dest.stat()
     content = dest.read_bytes()
-    second_check = run_module(aci_build.main, args, check_mode=True, expect_failure=False)
-    second_run = run_module(aci_build.main, args, expect_failure=False)
+    second_check = run(args, check_mode=True, expect_failure=False)
+    second_run = run(args, expect_failure=False)
     assert (second_check['changed'], second_run['changed']) == (False, False)
     assert second_check['image_id'] == second_run['image_id'] == first_run['image_id']
     assert second_run['size'] == first_run['size']
@@ -73,20 +86,20 @@ def test_four_calls_check_run_check_run(run_module, tmp_path, rootfs, actool_val
     assert stat.S_IMODE(after.st_mode) == 0o644
 
 
-def test_rebuild_from_scratch_is_byte_identical(run_module, tmp_path, rootfs):
+def test_rebuild_from_scratch_is_byte_identical(run, tmp_path, rootfs):
     dest = tmp_path / 'hello.aci'
-    first = run_module(aci_build.main, build_args(rootfs, dest), expect_failure=False)
+    first = run(build_args(rootfs, dest), expect_failure=False)
     content = dest.read_bytes()
     dest.unlink()
-    second = run_module(aci_build.main, build_args(rootfs, dest), expect_failure=False)
+    second = run(build_args(rootfs, dest), expect_failure=False)
     assert second['changed'] and second['image_id'] == first['image_id']
     assert dest.read_bytes() == content
 
 
 @pytest.mark.parametrize('change', ['file', 'manifest', 'compression', 'owner'])
-def test_changes_are_detected(run_module, tmp_path, rootfs, actool_validate, change):
+def test_changes_are_detected(run, tmp_path, rootfs, actool_validate, change):
     dest = tmp_path / 'hello.aci'
-    first = run_module(aci_build.main, build_args(rootfs, dest), expect_failure=False)
+    first = run(build_args(rootfs, dest), expect_failure=False)
     args = build_args(rootfs, dest)
     if change == 'file':
         (rootfs / 'etc' / 'motd').write_bytes(b'changed\n')
@@ -98,42 +111,42 @@ def test_changes_are_detected(run_module, tmp_path, rootfs, actool_validate, cha
         args['owner_root'] = True
         os.chown(rootfs / 'etc' / 'motd', 1000, 1000)
         (rootfs / 'etc' / 'motd').chmod(0o600)
-    check = run_module(aci_build.main, args, check_mode=True, expect_failure=False)
-    run = run_module(aci_build.main, args, expect_failure=False)
-    assert check['changed'] and run['changed']
-    assert check['image_id'] == run['image_id']
-    assert (run['image_id'] != first['image_id']) == (change != 'compression')
+    check = run(args, check_mode=True, expect_failure=False)
+    second = run(args, expect_failure=False)
+    assert check['changed'] and second['changed']
+    assert check['image_id'] == second['image_id']
+    assert (second['image_id'] != first['image_id']) == (change != 'compression')
     assert aci.detect_compression(str(dest)) == args.get('compression', 'gzip')
     actool_validate(dest)
-    assert run_module(aci_build.main, args, expect_failure=False)['changed'] is False
+    assert run(args, expect_failure=False)['changed'] is False
 
 
 @pytest.mark.parametrize('compression', ['none', 'bzip2', 'xz'])
-def test_other_compressions_are_idempotent(run_module, tmp_path, rootfs, actool_validate, compression):
+def test_other_compressions_are_idempotent(run, tmp_path, rootfs, actool_validate, compression):
     dest = tmp_path / 'hello.aci'
     args = build_args(rootfs, dest, compression=compression, compression_level=1 if compression != 'none' else None)
-    assert run_module(aci_build.main, args, expect_failure=False)['changed']
+    assert run(args, expect_failure=False)['changed']
     assert aci.detect_compression(str(dest)) == compression
     actool_validate(dest)
-    assert not run_module(aci_build.main, args, expect_failure=False)['changed']
+    assert not run(args, expect_failure=False)['changed']
 
 
-def test_mode_and_file_attributes(run_module, tmp_path, rootfs):
+def test_mode_and_file_attributes(run, tmp_path, rootfs):
     dest = tmp_path / 'hello.aci'
-    run_module(aci_build.main, build_args(rootfs, dest, mode='0600'), expect_failure=False)
+    run(build_args(rootfs, dest, mode='0600'), expect_failure=False)
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600
-    result = run_module(aci_build.main, build_args(rootfs, dest, mode='0640'), expect_failure=False)
+    result = run(build_args(rootfs, dest, mode='0640'), expect_failure=False)
     assert result['changed'] and stat.S_IMODE(dest.stat().st_mode) == 0o640
 
 
-def test_warnings_for_missing_os_arch_and_sockets(run_module, tmp_path, rootfs, warnings, actool_validate):
+def test_warnings_for_missing_os_arch_and_sockets(run, tmp_path, rootfs, warnings, actool_validate):
     import socket
     short = tmp_path / 'r'
     os.rename(str(rootfs), str(short))
     server = socket.socket(socket.AF_UNIX)
     server.bind(str(short / 's'))
     try:
-        result = run_module(aci_build.main, build_args(short, tmp_path / 'x.aci', labels={'version': '1'}),
+        result = run(build_args(short, tmp_path / 'x.aci', labels={'version': '1'}),
                             expect_failure=False)
     finally:
         server.close()
@@ -144,7 +157,7 @@ def test_warnings_for_missing_os_arch_and_sockets(run_module, tmp_path, rootfs, 
     actool_validate(tmp_path / 'x.aci')
 
 
-def test_layout_src_with_overrides(run_module, tmp_path, rootfs, actool_validate):
+def test_layout_src_with_overrides(run, tmp_path, rootfs, actool_validate):
     src = tmp_path / 'layout'
     src.mkdir()
     os.rename(str(rootfs), str(src / 'rootfs'))
@@ -153,7 +166,7 @@ def test_layout_src_with_overrides(run_module, tmp_path, rootfs, actool_validate
         'labels': [{'name': 'os', 'value': 'linux'}, {'name': 'arch', 'value': 'amd64'}],
         'app': {'exec': ['/usr/bin/hello'], 'user': '0', 'group': '0'}}))
     dest = tmp_path / 'layout.aci'
-    result = run_module(aci_build.main, dict(src=str(src), dest=str(dest), labels={'version': '2'},
+    result = run(dict(src=str(src), dest=str(dest), labels={'version': '2'},
                                              environment={'GREETING': 'hi'}), expect_failure=False)
     assert result['manifest']['name'] == 'example.com/layout'
     assert result['manifest']['labels'][-1] == {'name': 'version', 'value': '2'}
@@ -162,16 +175,16 @@ def test_layout_src_with_overrides(run_module, tmp_path, rootfs, actool_validate
     assert aci.read_manifest(str(dest)) == result['manifest']
 
 
-def test_from_aci_rename(run_module, tmp_path, rootfs, actool_validate):
+def test_from_aci_rename(run, tmp_path, rootfs, actool_validate):
     base = tmp_path / 'upstream.aci'
-    upstream = run_module(aci_build.main, build_args(rootfs, base, annotations={'homepage': 'https://example.com'}),
+    upstream = run(build_args(rootfs, base, annotations={'homepage': 'https://example.com'}),
                           expect_failure=False)
     dest = tmp_path / 'mirror.aci'
     args = dict(from_aci=str(base), dest=str(dest), name='registry.example.com/mirror/hello',
                 annotations={'homepage': None, 'documentation': 'https://registry.example.com/docs'})
-    check = run_module(aci_build.main, args, check_mode=True, expect_failure=False)
+    check = run(args, check_mode=True, expect_failure=False)
     assert check['changed'] and not dest.exists()
-    renamed = run_module(aci_build.main, args, expect_failure=False)
+    renamed = run(args, expect_failure=False)
     assert renamed['changed'] and renamed['image_id'] == check['image_id'] != upstream['image_id']
     manifest = aci.read_manifest(str(dest))
     assert manifest['name'] == 'registry.example.com/mirror/hello'
@@ -181,24 +194,24 @@ def test_from_aci_rename(run_module, tmp_path, rootfs, actool_validate):
     old = dict((e.name, (e.kind, e.mode, e.size, e.linkname)) for e in aci.iter_entries(str(base)) if e.name != 'manifest')
     new = dict((e.name, (e.kind, e.mode, e.size, e.linkname)) for e in aci.iter_entries(str(dest)) if e.name != 'manifest')
     assert new == old
-    assert run_module(aci_build.main, args, expect_failure=False)['changed'] is False
+    assert run(args, expect_failure=False)['changed'] is False
 
 
-def test_from_aci_in_place(run_module, tmp_path, rootfs, actool_validate):
+def test_from_aci_in_place(run, tmp_path, rootfs, actool_validate):
     image = tmp_path / 'hello.aci'
-    run_module(aci_build.main, build_args(rootfs, image), expect_failure=False)
-    result = run_module(aci_build.main, dict(from_aci=str(image), dest=str(image), name='example.com/renamed'),
+    run(build_args(rootfs, image), expect_failure=False)
+    result = run(dict(from_aci=str(image), dest=str(image), name='example.com/renamed'),
                         expect_failure=False)
     assert result['changed'] and aci.read_manifest(str(image))['name'] == 'example.com/renamed'
     assert files_in(tmp_path) == ['hello.aci', 'rootfs']
     actool_validate(image)
 
 
-def test_diff_shows_the_manifest(run_module, tmp_path, rootfs):
+def test_diff_shows_the_manifest(run, tmp_path, rootfs):
     dest = tmp_path / 'hello.aci'
-    first = run_module(aci_build.main, build_args(rootfs, dest), diff=True, expect_failure=False)
+    first = run(build_args(rootfs, dest), diff=True, expect_failure=False)
     assert first['diff']['before'] == '' and '"name": "example.com/hello"' in first['diff']['after']
-    second = run_module(aci_build.main, build_args(rootfs, dest, user='1000'), check_mode=True, diff=True,
+    second = run(build_args(rootfs, dest, user='1000'), check_mode=True, diff=True,
                         expect_failure=False)
     assert '"user": "0"' in second['diff']['before'] and '"user": "1000"' in second['diff']['after']
 
@@ -236,84 +249,84 @@ def assert_untouched(directory, expected_files, dest=None, content=None, mtime=N
     (dict(compression='xz', compression_level=10), 'compression_level 10 is not allowed for xz; use 0 to 9'),
     (dict(name=None), 'name: required when building from rootfs'),
 ])
-def test_bad_options_fail_before_writing(run_module, tmp_path, rootfs, options, words):
+def test_bad_options_fail_before_writing(run, tmp_path, rootfs, options, words):
     dest = tmp_path / 'hello.aci'
     dest.write_bytes(b'previous image')
     mtime = dest.stat().st_mtime_ns
     for check_mode in (True, False):
-        result = run_module(aci_build.main, build_args(rootfs, dest, **options), check_mode=check_mode,
+        result = run(build_args(rootfs, dest, **options), check_mode=check_mode,
                             expect_failure=True)
         assert words in result['msg'], result['msg']
     assert_untouched(tmp_path, ['hello.aci', 'rootfs'], dest, b'previous image', mtime)
 
 
-def test_bad_manifest_failure_lists_every_error(run_module, tmp_path, rootfs):
-    result = run_module(aci_build.main, build_args(rootfs, tmp_path / 'x.aci', name='Bad', user='',
+def test_bad_manifest_failure_lists_every_error(run, tmp_path, rootfs):
+    result = run(build_args(rootfs, tmp_path / 'x.aci', name='Bad', user='',
                                                    working_directory='rel'), expect_failure=True)
     assert [e.split(':')[0] for e in result['errors']] == ['name', 'app.user', 'app.workingDirectory']
     assert result['msg'].startswith('the resulting manifest is not a valid appc ImageManifest: ')
     assert files_in(tmp_path) == ['rootfs']
 
 
-def test_bad_trees_fail_and_write_nothing(run_module, tmp_path, rootfs):
+def test_bad_trees_fail_and_write_nothing(run, tmp_path, rootfs):
     dest = tmp_path / 'hello.aci'
-    run_module(aci_build.main, build_args(rootfs, dest), expect_failure=False)
+    run(build_args(rootfs, dest), expect_failure=False)
     content, mtime = dest.read_bytes(), dest.stat().st_mtime_ns
     open(os.path.join(str(rootfs).encode(), b'bad-\xff'), 'wb').close()
-    result = run_module(aci_build.main, build_args(rootfs, dest), expect_failure=True)
+    result = run(build_args(rootfs, dest), expect_failure=True)
     assert 'is not valid UTF-8' in result['msg']
     assert_untouched(tmp_path, ['hello.aci', 'rootfs'], dest, content, mtime)
-    result = run_module(aci_build.main, build_args(tmp_path / 'missing', dest), expect_failure=True)
+    result = run(build_args(tmp_path / 'missing', dest), expect_failure=True)
     assert 'missing is not a directory' in result['msg']
     assert_untouched(tmp_path, ['hello.aci', 'rootfs'], dest, content, mtime)
 
 
-def test_bad_src_layout(run_module, tmp_path, rootfs):
+def test_bad_src_layout(run, tmp_path, rootfs):
     src = tmp_path / 'layout'
     src.mkdir()
     os.rename(str(rootfs), str(src / 'rootfs'))
     (src / 'manifest').write_text('{"acKind": "ImageManifest"')
-    result = run_module(aci_build.main, dict(src=str(src), dest=str(tmp_path / 'x.aci')), expect_failure=True)
+    result = run(dict(src=str(src), dest=str(tmp_path / 'x.aci')), expect_failure=True)
     assert 'not valid JSON' in result['msg']
     (src / 'manifest').write_text('{"acKind": "ImageManifest", "acVersion": "0.8.11", "name": "x", "app": {}}')
-    result = run_module(aci_build.main, dict(src=str(src), dest=str(tmp_path / 'x.aci')), expect_failure=True)
+    result = run(dict(src=str(src), dest=str(tmp_path / 'x.aci')), expect_failure=True)
     assert 'app.exec: must be a non-empty list of strings' in result['msg']
     assert files_in(tmp_path) == ['layout']
 
 
-def test_bad_from_aci(run_module, tmp_path):
+def test_bad_from_aci(run, tmp_path):
     import tarfile
     bad = tmp_path / 'evil.aci'
     with tarfile.open(str(bad), 'w:gz') as tar:
         tar.add(__file__, arcname='rootfs/../../etc/cron.d/x')
-    result = run_module(aci_build.main, dict(from_aci=str(bad), dest=str(tmp_path / 'x.aci')), expect_failure=True)
+    result = run(dict(from_aci=str(bad), dest=str(tmp_path / 'x.aci')), expect_failure=True)
     assert 'contains ".."' in result['msg']
     junk = tmp_path / 'junk.aci'
     junk.write_bytes(b'404 not found')
-    result = run_module(aci_build.main, dict(from_aci=str(junk), dest=str(tmp_path / 'x.aci')), expect_failure=True)
+    result = run(dict(from_aci=str(junk), dest=str(tmp_path / 'x.aci')), expect_failure=True)
     assert 'is not an ACI' in result['msg']
     assert files_in(tmp_path) == ['evil.aci', 'junk.aci']
 
 
-def test_dest_inside_the_tree_or_a_directory(run_module, tmp_path, rootfs):
-    result = run_module(aci_build.main, build_args(rootfs, rootfs / 'etc' / 'self.aci'), expect_failure=True)
+def test_dest_inside_the_tree_or_a_directory(run, tmp_path, rootfs):
+    result = run(build_args(rootfs, rootfs / 'etc' / 'self.aci'), expect_failure=True)
     assert 'the image would contain itself' in result['msg']
-    result = run_module(aci_build.main, build_args(rootfs, tmp_path), expect_failure=True)
+    result = run(build_args(rootfs, tmp_path), expect_failure=True)
     assert 'is a directory' in result['msg']
-    result = run_module(aci_build.main, build_args(rootfs, tmp_path / 'nope' / 'x.aci'), expect_failure=True)
+    result = run(build_args(rootfs, tmp_path / 'nope' / 'x.aci'), expect_failure=True)
     assert 'does not exist' in result['msg']
 
 
-def test_exactly_one_source(run_module, tmp_path, rootfs):
-    result = run_module(aci_build.main, dict(dest=str(tmp_path / 'x.aci')), expect_failure=True)
+def test_exactly_one_source(run, tmp_path, rootfs):
+    result = run(dict(dest=str(tmp_path / 'x.aci')), expect_failure=True)
     assert 'one of the following is required: src, rootfs, from_aci' in result['msg']
-    result = run_module(aci_build.main, build_args(rootfs, tmp_path / 'x.aci', src=str(rootfs)), expect_failure=True)
+    result = run(build_args(rootfs, tmp_path / 'x.aci', src=str(rootfs)), expect_failure=True)
     assert 'mutually exclusive' in result['msg']
 
 
-def test_a_failing_write_keeps_the_previous_image(monkeypatch, run_module, tmp_path, rootfs):
+def test_a_failing_write_keeps_the_previous_image(monkeypatch, run, tmp_path, rootfs):
     dest = tmp_path / 'hello.aci'
-    run_module(aci_build.main, build_args(rootfs, dest), expect_failure=False)
+    run(build_args(rootfs, dest), expect_failure=False)
     content, mtime = dest.read_bytes(), dest.stat().st_mtime_ns
 
     def broken(fileobj, chunks, compression, level):
@@ -321,6 +334,6 @@ def test_a_failing_write_keeps_the_previous_image(monkeypatch, run_module, tmp_p
         raise aci.AciError('disk full')
 
     monkeypatch.setattr(aci, 'write_image', broken)
-    result = run_module(aci_build.main, build_args(rootfs, dest, exec=['/usr/bin/other']), expect_failure=True)
+    result = run(build_args(rootfs, dest, exec=['/usr/bin/other']), expect_failure=True)
     assert result['msg'] == 'disk full'
     assert_untouched(tmp_path, ['hello.aci', 'rootfs'], dest, content, mtime)
