@@ -147,7 +147,7 @@ def test_warnings_for_missing_os_arch_and_sockets(run, tmp_path, rootfs, warning
     server.bind(str(short / 's'))
     try:
         result = run(build_args(short, tmp_path / 'x.aci', labels={'version': '1'}),
-                            expect_failure=False)
+                     expect_failure=False)
     finally:
         server.close()
     assert result['changed']
@@ -167,7 +167,7 @@ def test_layout_src_with_overrides(run, tmp_path, rootfs, actool_validate):
         'app': {'exec': ['/usr/bin/hello'], 'user': '0', 'group': '0'}}))
     dest = tmp_path / 'layout.aci'
     result = run(dict(src=str(src), dest=str(dest), labels={'version': '2'},
-                                             environment={'GREETING': 'hi'}), expect_failure=False)
+                      environment={'GREETING': 'hi'}), expect_failure=False)
     assert result['manifest']['name'] == 'example.com/layout'
     assert result['manifest']['labels'][-1] == {'name': 'version', 'value': '2'}
     assert result['manifest']['app']['environment'] == [{'name': 'GREETING', 'value': 'hi'}]
@@ -178,7 +178,7 @@ def test_layout_src_with_overrides(run, tmp_path, rootfs, actool_validate):
 def test_from_aci_rename(run, tmp_path, rootfs, actool_validate):
     base = tmp_path / 'upstream.aci'
     upstream = run(build_args(rootfs, base, annotations={'homepage': 'https://example.com'}),
-                          expect_failure=False)
+                   expect_failure=False)
     dest = tmp_path / 'mirror.aci'
     args = dict(from_aci=str(base), dest=str(dest), name='registry.example.com/mirror/hello',
                 annotations={'homepage': None, 'documentation': 'https://registry.example.com/docs'})
@@ -201,7 +201,7 @@ def test_from_aci_in_place(run, tmp_path, rootfs, actool_validate):
     image = tmp_path / 'hello.aci'
     run(build_args(rootfs, image), expect_failure=False)
     result = run(dict(from_aci=str(image), dest=str(image), name='example.com/renamed'),
-                        expect_failure=False)
+                 expect_failure=False)
     assert result['changed'] and aci.read_manifest(str(image))['name'] == 'example.com/renamed'
     assert files_in(tmp_path) == ['hello.aci', 'rootfs']
     actool_validate(image)
@@ -212,7 +212,7 @@ def test_diff_shows_the_manifest(run, tmp_path, rootfs):
     first = run(build_args(rootfs, dest), diff=True, expect_failure=False)
     assert first['diff']['before'] == '' and '"name": "example.com/hello"' in first['diff']['after']
     second = run(build_args(rootfs, dest, user='1000'), check_mode=True, diff=True,
-                        expect_failure=False)
+                 expect_failure=False)
     assert '"user": "0"' in second['diff']['before'] and '"user": "1000"' in second['diff']['after']
 
 
@@ -255,14 +255,14 @@ def test_bad_options_fail_before_writing(run, tmp_path, rootfs, options, words):
     mtime = dest.stat().st_mtime_ns
     for check_mode in (True, False):
         result = run(build_args(rootfs, dest, **options), check_mode=check_mode,
-                            expect_failure=True)
+                     expect_failure=True)
         assert words in result['msg'], result['msg']
     assert_untouched(tmp_path, ['hello.aci', 'rootfs'], dest, b'previous image', mtime)
 
 
 def test_bad_manifest_failure_lists_every_error(run, tmp_path, rootfs):
     result = run(build_args(rootfs, tmp_path / 'x.aci', name='Bad', user='',
-                                                   working_directory='rel'), expect_failure=True)
+                            working_directory='rel'), expect_failure=True)
     assert [e.split(':')[0] for e in result['errors']] == ['name', 'app.user', 'app.workingDirectory']
     assert result['msg'].startswith('the resulting manifest is not a valid appc ImageManifest: ')
     assert files_in(tmp_path) == ['rootfs']
