@@ -69,6 +69,8 @@ LEVELS = {'gzip': (1, 9, 6), 'bzip2': (1, 9, 9), 'xz': (0, 9, 6)}
 # within a few percent of zlib -6 at several times its speed.
 _ISAL_LEVELS = {1: 1, 2: 1, 3: 1, 4: 2, 5: 2, 6: 2, 7: 3, 8: 3, 9: 3}
 SKIPPED_XATTRS = ('security.selinux',)
+# Set by write_image on the file it writes: "<image ID> <tar size> <file SHA-256> <file size>".
+IDENTITY_XATTR = 'user.aci.registry.identity'
 
 MANIFEST = 'manifest'
 ROOTFS = 'rootfs'
@@ -686,13 +688,75 @@ class _Digest(object):
         return 'sha512-' + self.hasher.hexdigest(), self.size
 
 
+class _FileDigest(object):
+    """SHA-256 and size of the bytes of a file as they are written or read through it."""
+
+    def __init__(self, fileobj):
+        self.fileobj = fileobj
+        self.hasher = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data):
+        self.hasher.update(data)
+        self.size += len(data)
+        return self.fileobj.write(data)
+
+    def read(self, size=-1):
+        data = self.fileobj.read(size)
+        self.hasher.update(data)
+        self.size += len(data)
+        return data
+
+    def readinto(self, buffer):
+        count = self.fileobj.readinto(buffer)
+        self.hasher.update(memoryview(buffer)[:count])
+        self.size += count
+        return count
+
+    def flush(self):
+        self.fileobj.flush()
+
+    def drain(self):
+        while self.read(_CHUNK):
+            pass
+
+    def matches(self, recorded):
+        return (self.hasher.hexdigest(), self.size) == (recorded[2], recorded[3])
+
+
+def _record_identity(fileobj, image_id, tar_size, written):
+    """Records the image ID on the file written, bound to its exact bytes; see ``compare_image``."""
+    value = '%s %d %s %d' % (image_id, tar_size, written.hasher.hexdigest(), written.size)
+    try:
+        os.setxattr(fileobj.fileno(), IDENTITY_XATTR, value.encode('ascii'))
+    except (AttributeError, OSError, ValueError):
+        pass  # no file descriptor or no user xattrs here: compare_image then hashes instead
+
+
+def recorded_identity(path):
+    """``(image_id, tar_size, file_sha256, file_size)`` that write_image recorded on ``path``, or ``None``.
+
+    Only a claim: ``compare_image`` trusts it after checking the file's bytes against it.
+    """
+    try:
+        image_id, tar_size, file_sha256, file_size = os.getxattr(path, IDENTITY_XATTR).decode('ascii').split(' ')
+        if len(image_id) == 135 and image_id.startswith('sha512-') and len(file_sha256) == 64:
+            return image_id, int(tar_size), file_sha256, int(file_size)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def write_image(fileobj, chunks, compression='gzip', level=None):
     """Compresses the tar ``chunks`` into ``fileobj``; returns ``(image_id, tar_size)``.
 
     The image ID is hashed from the chunks as they stream past, so it is the ID of exactly the
-    bytes written. ``fileobj`` is not closed.
+    bytes written. When ``fileobj`` is a file that takes user xattrs, the ID is also recorded on it
+    (``IDENTITY_XATTR``) with the SHA-256 of the compressed bytes, so that ``compare_image`` can
+    tell the ID of an unchanged image without hashing its tar again. ``fileobj`` is not closed.
     """
-    sink = _compressor(fileobj, compression, check_level(compression, level))
+    written = _FileDigest(fileobj)
+    sink = _compressor(written, compression, check_level(compression, level))
     digest = _Digest()
     try:
         for chunk in chunks:
@@ -704,7 +768,9 @@ def write_image(fileobj, chunks, compression='gzip', level=None):
         digest.finish()
         raise
     sink.close()
-    return digest.finish()
+    image_id, tar_size = digest.finish()
+    _record_identity(fileobj, image_id, tar_size, written)
+    return image_id, tar_size
 
 
 # ---------------------------------------------------------------------------------------------
@@ -738,17 +804,18 @@ def open_decompressed(path):
         yield compression, stream
 
 
-def _open_stream(path, compression, threaded=True):
+def _open_stream(source, compression, threaded=True):
+    """The uncompressed stream of ``source``, a path or a binary file object."""
     if compression == 'gzip':
         if HAS_ISAL:
             # ISA-L inflates several times faster than zlib; threaded, it does so on a thread of its own.
-            return igzip_threaded.open(path, 'rb', threads=1) if threaded else igzip.open(path, 'rb')
-        return gzip.open(path, 'rb')
+            return igzip_threaded.open(source, 'rb', threads=1) if threaded else igzip.open(source, 'rb')
+        return gzip.open(source, 'rb')
     if compression == 'bzip2':
-        return bz2.open(path, 'rb')
+        return bz2.open(source, 'rb')
     if compression == 'xz':
-        return lzma.open(path, 'rb')
-    return open(path, 'rb')
+        return lzma.open(source, 'rb')
+    return open(source, 'rb') if isinstance(source, (str, bytes)) else contextlib.nullcontext(source)
 
 
 # What a damaged compressed file raises while being read.
@@ -817,6 +884,19 @@ class _ReadAhead(object):
         self.thread.join()
 
 
+class _Size(object):
+    """Counts the tar's bytes where hashing them is not needed."""
+
+    def __init__(self):
+        self.size = 0
+
+    def update(self, chunk):
+        self.size += len(chunk)
+
+    def finish(self):
+        return None, self.size
+
+
 def compare_image(path, chunks, compression, exhaustive=False):
     """Compares the tar ``chunks`` with the uncompressed content of the existing file ``path``.
 
@@ -825,14 +905,23 @@ def compare_image(path, chunks, compression, exhaustive=False):
     compared). The comparison stops at the first difference unless ``exhaustive``; ``image_id``
     and ``tar_size`` are ``None`` when it stopped early. The chunks are fully read (so tree errors
     surface) whenever the result is ``same`` or ``exhaustive``.
+
+    The existing file is always decompressed and compared in full. Its image ID is normally the
+    SHA-512 of the chunks; but when ``path`` carries the identity ``write_image`` recorded and the
+    comparison is not exhaustive, the chunks are not hashed: the ID is the recorded one, used only
+    if the file's SHA-256 and size (read while decompressing) match the record, which ties it to
+    these very bytes (a file rewritten in place keeps its xattrs, not its SHA-256).
     """
-    digest = _Digest()
+    comparable = detect_compression(path) == compression
+    recorded = recorded_identity(path) if comparable and not exhaustive else None
+    digest = _Size() if recorded else _Digest()
     with contextlib.ExitStack() as stack:
         stack.callback(digest.finish)  # stops its thread on every way out
-        existing = None
-        if detect_compression(path) == compression:
+        existing = raw = None
+        if comparable:
             try:
-                existing = _ReadAhead(stack.enter_context(_open_stream(path, compression, threaded=False)))
+                raw = _FileDigest(stack.enter_context(open(path, 'rb')))
+                existing = _ReadAhead(stack.enter_context(_open_stream(raw, compression, threaded=False)))
             except _READ_ERRORS:
                 existing = None
             else:
@@ -848,8 +937,14 @@ def compare_image(path, chunks, compression, exhaustive=False):
                     return False, None, None
         if same:
             same = existing.at_end()  # and nothing more in the existing file
-        image_id, size = digest.finish()
-    return same, image_id, size
+        tar_id, size = digest.finish()
+        if recorded and same:
+            existing.close()  # the read-ahead thread is done with ``raw``
+            raw.drain()
+            tar_id = recorded[0] if raw.matches(recorded) and size == recorded[1] else None
+    if same and tar_id is None:
+        tar_id = image_id(path)  # the record does not fit these bytes: hash them
+    return same, tar_id, size
 
 
 class _Hashing(object):

@@ -223,7 +223,11 @@ notes:
     used, on every core as well.
   - Changing only O(compression_level) does not rewrite an image whose content is unchanged.
   - The image ID is the one C(rkt image list) shows; it is computed while the image is written,
-    from exactly the bytes written.
+    from exactly the bytes written, and recorded on O(dest) in the C(user.aci.registry.identity)
+    extended attribute together with the SHA-256 of the file.
+  - An unchanged rerun decompresses O(dest) and compares it in full with the tar it would write
+    (nothing is compressed). When the recorded SHA-256 matches the file read, the recorded image
+    ID is returned instead of hashing the tar again; otherwise the tar is hashed.
 seealso:
   - name: appc image format
     description: The App Container Image specification.

@@ -316,6 +316,41 @@ def test_compare_image_with_a_damaged_existing_file(tmp_path, tree, write):
     assert aci.compare_image(str(dest), tree_image(tree).chunks(), 'gzip')[0] is False
 
 
+def test_identity_is_recorded_and_spares_hashing_on_a_no_op(monkeypatch, tmp_path, tree, write):
+    if not xattrs_supported(tmp_path):
+        pytest.skip('the filesystem of %s does not support user.* xattrs' % tmp_path)
+    dest = tmp_path / 'image.aci'
+    image_id, tar_size = write(dest, tree_image(tree))
+    content = dest.read_bytes()
+    assert aci.recorded_identity(str(dest)) == (image_id, tar_size, hashlib.sha256(content).hexdigest(), len(content))
+
+    def no_hashing():
+        raise AssertionError('the tar was hashed although the record fits the file')
+
+    monkeypatch.setattr(aci, '_Digest', no_hashing)
+    assert aci.compare_image(str(dest), tree_image(tree).chunks(), 'gzip') == (True, image_id, tar_size)
+    # A change is still found by the comparison, the record notwithstanding.
+    (tree / 'etc' / 'hostname').write_bytes(b'other\n')
+    assert aci.compare_image(str(dest), tree_image(tree).chunks(), 'gzip') == (False, None, None)
+
+
+def test_a_record_that_does_not_fit_the_bytes_is_not_believed(tmp_path, tree, write):
+    if not xattrs_supported(tmp_path):
+        pytest.skip('the filesystem of %s does not support user.* xattrs' % tmp_path)
+    dest, other = tmp_path / 'image.aci', tmp_path / 'other.aci'
+    write(dest, tree_image(tree))
+    (tree / 'etc' / 'hostname').write_bytes(b'other\n')
+    other_id, other_size = write(other, tree_image(tree))
+    # Rewritten in place, the file keeps the xattr of the image it held before.
+    with open(str(dest), 'r+b') as f:
+        f.truncate(0)
+        f.write(other.read_bytes())
+    assert aci.compare_image(str(dest), tree_image(tree).chunks(), 'gzip') == (True, other_id, other_size)
+    os.setxattr(str(dest), aci.IDENTITY_XATTR, b'sha512-junk 1 2 3')
+    assert aci.recorded_identity(str(dest)) is None
+    assert aci.compare_image(str(dest), tree_image(tree).chunks(), 'gzip') == (True, other_id, other_size)
+
+
 def test_compression_level_alone_keeps_the_image(tmp_path, tree, write):
     dest = tmp_path / 'image.aci'
     write(dest, tree_image(tree), 'gzip', 1)

@@ -84,6 +84,8 @@ def test_four_calls_check_run_check_run(run, tmp_path, rootfs, actool_validate):
     assert dest.read_bytes() == content
     assert files_in(dest.parent) == ['hello.aci']
     assert stat.S_IMODE(after.st_mode) == 0o644
+    recorded = aci.recorded_identity(str(dest))
+    assert recorded is None or recorded[:2] == (first_run['image_id'], first_run['tar_size'])
 
 
 def test_rebuild_from_scratch_is_byte_identical(run, tmp_path, rootfs):
