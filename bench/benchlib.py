@@ -33,9 +33,10 @@ ENV = environment()
 
 
 def run(*argv, check=True, env=None, **kwargs):
+    """A command with the project's environment; its output captured unless redirected; exit on failure if check."""
     kwargs.setdefault('stdout', subprocess.PIPE)
     kwargs.setdefault('stderr', subprocess.PIPE)
-    result = subprocess.run(argv, env=env or ENV, universal_newlines=True, **kwargs)
+    result = subprocess.run(argv, env=env or ENV, universal_newlines=True, check=False, **kwargs)
     if check and result.returncode != 0:
         raise SystemExit('%s failed (%d):\n%s%s' % (' '.join(argv), result.returncode,
                                                     result.stdout or '', result.stderr or ''))

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark: the aci.registry.server role's nginx against a bare nginx and a walkthrough's Python server.
@@ -153,8 +152,8 @@ def start_other_servers(scratch):
     inside('systemd-run --quiet --unit aci-bench-python -p StandardError=append:{d}/python.log '
            '/usr/bin/python3 {d}/server_walkthrough.py {w} {p} {c} {k}'.format(
                d=INSIDE, w=WEBROOT, p=SERVERS[2][2], c=CERT, k=KEY))
-    for _, _, port, path in SERVERS:
-        for _ in range(50):
+    for _name, _unit, port, path in SERVERS:
+        for _attempt in range(50):
             if inside('curl -sk -o /dev/null -w "%%{http_code}" "https://127.0.0.1:%d%s"' % (port, path),
                       check=False) == '200':
                 break
@@ -166,7 +165,7 @@ def start_other_servers(scratch):
 def check_same_content():
     """Every server must send the same discovery page and the same large file, or ratios mean nothing."""
     pages, sizes = set(), set()
-    for name, _, port, path in SERVERS:
+    for _name, _unit, port, path in SERVERS:
         pages.add(inside('curl -sfk "https://127.0.0.1:%d%s" | sha256sum' % (port, path)))
         sizes.add(inside('curl -sfk -o /dev/null -w "%%{size_download}" "https://127.0.0.1:%d%s"' % (port, BIG_PATH)))
     if len(pages) != 1 or len(sizes) != 1:
@@ -194,8 +193,7 @@ def measure(unit, url, threads, connections, duration):
     others = (busy1 - busy0) - result['server_cpu_s'] - result['client_cpu_s']
     result['others_cores'] = max(others, 0.0) / wall
     result['load'] = max(load0, loadavg())
-    result['errors'] = sum(result[k] for k in ('connect_errors', 'read_errors', 'write_errors',
-                                                  'status_errors', 'timeouts'))
+    result['errors'] = sum(result[k] for k in ('connect_errors', 'read_errors', 'write_errors', 'status_errors', 'timeouts'))
     return result
 
 
@@ -225,12 +223,18 @@ def report(title, rows, key, unit, per_cpu_unit, goals):
                                 ('role / python http.server', (role, python), goals[1])):
         verdict = ''
         if goal:
-            verdict = '  goal >= %sx: %s' % (goal, 'met' if a[0] / b[0] >= goal else 'MISSED')
+            # Judged on both: the wall-clock rate is the goal as stated, the CPU-second ratio is the
+            # one a busy shared machine cannot move much.
+            # (Not for the Python server: it waits on every handshake round trip, so its CPU time
+            # says little about how many requests it can answer.)
+            verdict = '  goal >= %sx: %s (%s)' % (goal, 'met' if a[0] / b[0] >= goal else 'MISSED', unit)
+            if b is bare:
+                verdict += ', %s (CPU)' % ('met' if a[1] / b[1] >= goal else 'MISSED')
         print('  %-28s %7.2fx %s, %7.2fx per server CPU-second%s' % (label, a[0] / b[0], unit, a[1] / b[1], verdict))
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--rounds', type=int, default=3, help='rounds over all servers; the best counts (3)')
     parser.add_argument('--duration', type=int, default=10, help='seconds per measurement (10)')
     parser.add_argument('--connections', type=int, default=16, help='wrk connections, discovery page (16)')
@@ -266,7 +270,7 @@ def main():
         )
         results = {(test[0], s[0]): [] for test in tests for s in SERVERS}
         # Warm-up: caches, JIT-less but first-touch paths, the large file in the page cache.
-        for test, path_of, _, connections in tests:
+        for _test, path_of, _key, connections in tests:
             for name, unit, port, path in SERVERS:
                 measure(unit, 'https://127.0.0.1:%d%s' % (port, path_of(path)), args.threads, connections, 2)
         for round_ in range(1, args.rounds + 1):

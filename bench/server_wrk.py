@@ -81,7 +81,7 @@ def main():
              '--timeout', '%ds' % args.timeout, '-s', script.name, args.url],
             stdout=subprocess.PIPE, universal_newlines=True)
         out = wrk.stdout.read()
-        _, status, usage = os.wait4(wrk.pid, 0)
+        _pid, status, usage = os.wait4(wrk.pid, 0)
         after = cpu_seconds(pids)
     if status != 0:
         sys.stderr.write(out)

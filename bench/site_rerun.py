@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark: wall time of an idempotent `site.yml` rerun for 1 and for 3 registry hosts.
@@ -116,7 +115,7 @@ def site(scratch, inventory, label):
                                 env=env, stdout=out, stderr=subprocess.STDOUT)
         # wait4: the CPU time of ansible-playbook and everything it waited for (its forks and
         # their podman processes), i.e. what the controller spent.
-        _, status, usage = os.wait4(proc.pid, 0)
+        _pid, status, usage = os.wait4(proc.pid, 0)
         wall = time.monotonic() - start
     busy = host_busy() - busy0
     with open(logfile) as f:
@@ -165,8 +164,8 @@ def report(results, runs, first, top):
           % (os.cpu_count() or 0, min(r['load'] for r in all_runs), max(r['load'] for r in all_runs),
              statistics.mean(r['others_cores'] for r in all_runs)))
     print('First converge of all hosts: %.0f s\n' % first)
-    print('  %-16s %10s %22s %18s %14s %7s' % ('registry hosts', 'median s', 'runs s', 'controller CPU s',
-                                                'podman calls', 'tasks'))
+    print('  %-16s %10s %22s %18s %14s %7s' % (
+        'registry hosts', 'median s', 'runs s', 'controller CPU s', 'podman calls', 'tasks'))
     for size in SIZES:
         print('  %-16d %10.1f %22s %18.1f %14d %7d' % (
             size, medians[size], ' '.join('%.1f' % w for w in walls[size]),
@@ -177,7 +176,7 @@ def report(results, runs, first, top):
         ratio, 'met' if ratio < 1.5 else 'MISSED',
         statistics.median(r['cpu'] for r in three) / statistics.median(r['cpu'] for r in one)))
 
-    profile1 = {key: seconds for key, seconds, _ in task_profile(one)}
+    profile1 = {key: seconds for key, seconds, _task in task_profile(one)}
     profile3 = task_profile(three)
     roles = {}
     for key, seconds, task in profile3:
@@ -196,7 +195,7 @@ def report(results, runs, first, top):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--runs', type=int, default=3, help='reruns per size; the median counts (3)')
     parser.add_argument('--client', action='store_true', help='add one aci_clients host to both inventories')
     parser.add_argument('--top', type=int, default=12, help='how many of the slowest tasks to list (12)')
