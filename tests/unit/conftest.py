@@ -39,6 +39,14 @@ def _fail_json(self, msg, **kwargs):
 
 
 @pytest.fixture
+def warnings(monkeypatch):
+    """The messages a module passes to ``warn`` (run_module replaces exit_json, which would report them)."""
+    seen = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, message: seen.append(message))
+    return seen
+
+
+@pytest.fixture
 def run_module(monkeypatch):
     """``run_module(main, {args}, check_mode=False)`` returns the result dict of one module run.
 

@@ -7,20 +7,11 @@ import os
 import stat
 
 import pytest
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aci.registry.plugins.module_utils import aci
 from ansible_collections.aci.registry.plugins.modules import aci_build
 
 LABELS = {'version': '1.0.0', 'os': 'linux', 'arch': 'amd64'}
-
-
-@pytest.fixture
-def warnings(monkeypatch):
-    """The messages the module passes to ``warn`` (the harness replaces exit_json, which would report them)."""
-    seen = []
-    monkeypatch.setattr(AnsibleModule, 'warn', lambda self, message: seen.append(message))
-    return seen
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import os
 import stat
 
 import pytest
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aci.registry.plugins.module_utils import aci
 from ansible_collections.aci.registry.plugins.modules import aci_from_docker
@@ -25,14 +24,6 @@ def _archives():
 
 archives = _archives()
 NAME = 'registry.example.com/mirror/app'
-
-
-@pytest.fixture
-def warnings(monkeypatch):
-    """The messages the module passes to ``warn`` (the harness replaces exit_json, which would report them)."""
-    seen = []
-    monkeypatch.setattr(AnsibleModule, 'warn', lambda self, message: seen.append(message))
-    return seen
 
 
 @pytest.fixture
