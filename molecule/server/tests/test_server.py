@@ -88,3 +88,31 @@ def test_only_tls_1_2_and_1_3(host, flag, ok):
     cmd = host.run('openssl s_client -connect aci-server-host:443 -servername aci-server-host %s -verify_return_error '
                    '</dev/null' % flag)
     assert (cmd.rc == 0) is ok, cmd.stdout[-400:]
+
+
+def test_a_new_file_is_served_at_once(host):
+    """nginx's open-file cache must not remember a miss: a publish copies images before pages."""
+    path = '/srv/aci-registry/app1/v3-linux-amd64.aci'
+    url = "-o /dev/null -w '%%{http_code}' '%s/app1/v3-linux-amd64.aci'" % BASE
+    try:
+        assert curl(host, url).stdout == '404'
+        host.check_output('echo new > %s.tmp && mv %s.tmp %s' % (path, path, path))
+        assert curl(host, url).stdout == '200'
+    finally:
+        host.run('rm -f %s' % path)
+
+
+def test_a_replaced_page_is_served_within_the_cache_validity(host):
+    """A page replaced by rename (as aci_webroot does) is seen again within open_file_cache_valid (1 s)."""
+    page = '/srv/aci-registry/.discovery/app.html'
+    url = "'%s/app?ac-discovery=1'" % BASE
+    assert 'replaced' not in curl(host, url).stdout
+    host.check_output('cp -p {0} {0}.orig'.format(page))
+    try:
+        host.check_output("sed 's/<head>/<head><!-- replaced -->/' {0}.orig > {0}.new && mv {0}.new {0}".format(page))
+        # Bounded: three times the validity, one request every 0.1 s.
+        seen = host.run("for i in $(seq 30); do curl -sS --max-time 5 %s | grep -q replaced && exit 0; sleep 0.1; done; "
+                        "exit 1" % url)
+        assert seen.rc == 0, 'the replaced page was still served in its old version after 3 s'
+    finally:
+        host.check_output('mv {0}.orig {0}'.format(page))
