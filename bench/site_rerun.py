@@ -4,7 +4,8 @@
 
 Three systemd containers from the project's test image (aci-bench-reg1..3, their own network),
 group_vars like molecule/registry's (ECDSA keys, four images built from tiny root filesystems),
-the containers.podman connection. The whole site is converged once over all three hosts; then
+connected over SSH with pipelining as a fleet is (`--connection podman`: the test harness's
+podman connection instead). The whole site is converged once over all three hosts; then
 `ansible-playbook -i INVENTORY aci.registry.site` is rerun, alternating an inventory with one
 registry and one with three, N times each. Every rerun must report changed=0. Printed: median
 wall time per size, the 3-host/1-host ratio (goal: under 1.5x), the controller's CPU time, and
@@ -13,6 +14,12 @@ so a missed goal comes with where the time goes. Containers and network are remo
 
     .venv/bin/python bench/site_rerun.py                 # N=3 reruns of each size
     .venv/bin/python bench/site_rerun.py --runs 5 --client
+    .venv/bin/python bench/site_rerun.py --connection podman
+
+Over SSH (openssh-server is installed in the containers from Debian's mirror through their NAT)
+every module run is one `ssh` through a control master. The podman connection cannot pipeline: a
+module run is six `podman` calls (mount, echo ~, mkdir, chmod, python, rm), about a second of
+latency each on this machine, which is the test harness's cost, not the collection's.
 """
 
 import argparse
@@ -39,7 +46,20 @@ IMAGES = [('app', 'v0.0.1'), ('app', 'v0.0.2'), ('app1', 'v1.0.0'), ('team/tool'
 RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
 
-def group_vars(scratch):
+def connection_vars(scratch, connection):
+    if connection == 'podman':
+        return {'ansible_connection': 'containers.podman.podman'}
+    return {
+        'ansible_connection': 'ansible.builtin.ssh',
+        'ansible_user': 'root',
+        'ansible_ssh_private_key_file': os.path.join(scratch, 'ssh', 'id_ed25519'),
+        # Throw-away containers with fresh host keys on a private network.
+        'ansible_ssh_common_args': '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR',
+        'ansible_ssh_pipelining': True,
+    }
+
+
+def group_vars(scratch, connection):
     execute = {'exec': ['/bin/hello'], 'user': '0', 'group': '0'}
     images = []
     for name, version in IMAGES:
@@ -50,8 +70,7 @@ def group_vars(scratch):
             f.write('#!/bin/sh\necho hello from %s %s\n' % (name, version))
         os.chmod(hello, 0o755)
         images.append({'name': name, 'version': version, 'rootfs': rootfs, 'manifest': execute})
-    return {
-        'ansible_connection': 'containers.podman.podman',
+    return dict(connection_vars(scratch, connection), **{
         'ansible_python_interpreter': '/usr/bin/python3',
         'aci_registry_domain': 'registry.aci.test',
         'aci_registry_state_dir': os.path.join(scratch, 'state'),
@@ -61,21 +80,46 @@ def group_vars(scratch):
         'pki_ca_key_type': 'ecdsa',
         'aci_registry_signing_key': {'name_real': 'aci.registry bench signer', 'algorithm': 'nistp256'},
         'aci_registry_images': images,
-    }
+    })
 
 
-def write_inventory(scratch, registries, client):
+def write_inventory(scratch, registries, client, addresses, connection):
     """An inventory directory (hosts.yml + group_vars/all.yml) as a user lays one out. JSON is YAML."""
     path = os.path.join(scratch, 'inventory-%d' % len(registries))
     os.makedirs(os.path.join(path, 'group_vars'))
-    hosts = {'aci_registries': {'hosts': {name: None for name in registries}}}
+
+    def host(name):
+        return {'ansible_host': addresses[name]} if connection == 'ssh' else None
+
+    hosts = {'aci_registries': {'hosts': {name: host(name) for name in registries}}}
     if client:
-        hosts['aci_clients'] = {'hosts': {CLIENT: None}}
+        hosts['aci_clients'] = {'hosts': {CLIENT: host(CLIENT)}}
     with open(os.path.join(path, 'hosts.yml'), 'w') as f:
         json.dump(hosts, f, indent=1)
     with open(os.path.join(path, 'group_vars', 'all.yml'), 'w') as f:
-        json.dump(group_vars(scratch), f, indent=1)
+        json.dump(group_vars(scratch, connection), f, indent=1)
     return path
+
+
+def enable_ssh(scratch, names):
+    """openssh-server in each container, our key authorized for root; the containers' addresses."""
+    key = os.path.join(scratch, 'ssh', 'id_ed25519')
+    os.makedirs(os.path.dirname(key), mode=0o700)
+    run('ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'aci-bench', '-f', key)
+    apt = ('export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && '
+           'apt-get install -y -qq --no-install-recommends openssh-server >/dev/null 2>&1 && '
+           'systemctl enable --now -q ssh && install -d -m 0700 /root/.ssh')
+    # One container at a time keeps the mirror's load and the output readable; a few seconds each.
+    addresses = {}
+    for name in names:
+        if run('podman', 'exec', name, 'sh', '-c', apt, check=False).returncode != 0:
+            raise SystemExit('could not install openssh-server in %s from Debian\'s mirror (is it reachable '
+                             'through the container\'s NAT?); measure with --connection podman instead' % name)
+        run('podman', 'cp', key + '.pub', '%s:/root/.ssh/authorized_keys' % name)
+        run('podman', 'exec', name, 'chown', 'root:root', '/root/.ssh/authorized_keys')
+        addresses[name] = run('podman', 'inspect', '-f', '{{(index .NetworkSettings.Networks "%s").IPAddress}}' % NETWORK,
+                              name).stdout.strip()
+    return addresses
 
 
 def start_containers(image, names):
@@ -107,7 +151,9 @@ def site(scratch, inventory, label):
     calls = os.path.join(scratch, '%s.podman' % label)
     env = dict(ENV, ANSIBLE_CALLBACK_PLUGINS=os.path.join(BENCH, 'callback_plugins'),
                ANSIBLE_CALLBACKS_ENABLED='bench_timer', BENCH_TIMER_FILE=timer, BENCH_PODMAN_LOG=calls,
-               PATH=os.path.join(scratch, 'bin') + os.pathsep + ENV['PATH'])
+               PATH=os.path.join(scratch, 'bin') + os.pathsep + ENV['PATH'],
+               # SSH control masters of their own: every run pays its connection set-up.
+               ANSIBLE_SSH_CONTROL_PATH_DIR=os.path.join(scratch, 'cp-%s' % label))
     busy0, load0 = host_busy(), loadavg()
     with open(logfile, 'w') as out:
         start = time.monotonic()
@@ -127,8 +173,10 @@ def site(scratch, inventory, label):
     with open(timer) as f:
         tasks = json.load(f)['tasks']
     cpu = usage.ru_utime + usage.ru_stime
-    with open(calls) as f:
-        podman_calls = len(f.readlines())
+    podman_calls = 0
+    if os.path.exists(calls):
+        with open(calls) as f:
+            podman_calls = len(f.readlines())
     return {'wall': wall, 'cpu': cpu, 'podman_calls': podman_calls, 'others_cores': max(busy - cpu, 0.0) / wall, 'load': max(load0, loadavg()),
             'recap': recap, 'tasks': tasks, 'log': logfile}
 
@@ -154,12 +202,13 @@ def role_of(name):
     return name.split(' : ', 1)[0] if ' : ' in name else '(play)'
 
 
-def report(results, runs, first, top):
+def report(results, runs, first, top, connection):
     one, three = (results[size] for size in SIZES)
     walls = {size: [r['wall'] for r in results[size]] for size in SIZES}
     medians = {size: statistics.median(walls[size]) for size in SIZES}
     all_runs = one + three
-    print('\nsite.yml idempotent rerun (every run changed=0): %d run(s) per size, alternating 1 and 3 hosts' % runs)
+    print('\nsite.yml idempotent rerun (every run changed=0): %d run(s) per size, alternating 1 and 3 hosts, '
+          'connection %s' % (runs, 'ssh with pipelining' if connection == 'ssh' else 'containers.podman.podman'))
     print('Machine: %d cores; 1-min load %.2f-%.2f during the reruns; other processes used %.2f cores on average'
           % (os.cpu_count() or 0, min(r['load'] for r in all_runs), max(r['load'] for r in all_runs),
              statistics.mean(r['others_cores'] for r in all_runs)))
@@ -200,6 +249,9 @@ def main():
     parser.add_argument('--client', action='store_true', help='add one aci_clients host to both inventories')
     parser.add_argument('--top', type=int, default=12, help='how many of the slowest tasks to list (12)')
     parser.add_argument('--image', default=IMAGE, help='the test-host image (%s)' % IMAGE)
+    parser.add_argument('--connection', choices=('ssh', 'podman'), default='ssh',
+                        help='how ansible reaches the hosts: ssh with pipelining, as a fleet (default), '
+                             'or the test harness\'s podman connection')
     parser.add_argument('--keep', action='store_true', help='leave the containers running')
     args = parser.parse_args()
 
@@ -211,7 +263,9 @@ def main():
         log('starting %s' % ', '.join(names))
         start_containers(args.image, names)
         podman_counter(scratch)
-        inventories = {size: write_inventory(scratch, REGISTRIES[:size], args.client) for size in SIZES}
+        addresses = enable_ssh(scratch, names) if args.connection == 'ssh' else {}
+        inventories = {size: write_inventory(scratch, REGISTRIES[:size], args.client, addresses, args.connection)
+                       for size in SIZES}
         log('converging all hosts once')
         first = site(scratch, inventories[3], 'converge')
         results = {size: [] for size in SIZES}
@@ -225,7 +279,7 @@ def main():
                 results[size].append(result)
                 log('rerun %d, %d host(s): %.1f s wall, %.1f s controller CPU, load %.2f, others %.2f cores'
                     % (number, size, result['wall'], result['cpu'], result['load'], result['others_cores']))
-        report(results, args.runs, first['wall'], args.top)
+        report(results, args.runs, first['wall'], args.top, args.connection)
         print('\nTotal time %.0f s.' % (time.monotonic() - started))
     finally:
         if args.keep:
