@@ -21,6 +21,14 @@ def output_argument_spec():
     )
 
 
+def check_output(params):
+    """Refuses output options no image can be written with: ``dest`` a directory, a level the compression lacks."""
+    dest = os.path.abspath(params['dest'])
+    if os.path.isdir(dest):
+        raise aci.AciError('dest %s is a directory; give the path of the image file' % dest)
+    aci.check_level(params['compression'], params['compression_level'])
+
+
 def existing_manifest(dest):
     """The manifest of the image at ``dest`` for the diff, or ``None``."""
     try:

@@ -365,14 +365,12 @@ def argument_spec():
 
 def prepare(params):
     """The image to build, checked: a ``(aci.Image, manifest warnings)`` pair; raises on any error."""
+    aci_dest.check_output(params)
     dest = os.path.abspath(params['dest'])
-    if os.path.isdir(dest):
-        raise aci.AciError('dest %s is a directory; give the path of the image file' % dest)
     for tree in (params['rootfs'], params['src']):
         if tree and os.path.commonpath([os.path.realpath(tree), os.path.realpath(os.path.dirname(dest))]) \
                 == os.path.realpath(tree):
             raise aci.AciError('dest %s is inside %s; the image would contain itself' % (dest, tree))
-    aci.check_level(params['compression'], params['compression_level'])
     source = aci.open_source(src=params['src'], rootfs=params['rootfs'], from_aci=params['from_aci'])
     if params['rootfs'] is not None and params['name'] is None:
         raise ManifestError(['name: required when building from rootfs (an AC Identifier such as '

@@ -213,8 +213,6 @@ docker:
       sample: 3
 '''
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aci.registry.plugins.module_utils import aci
@@ -243,13 +241,6 @@ def prepare(params, docker):
     return aci.Image(manifest, source, owner_root=params['owner_root']), warnings
 
 
-def check_dest(params):
-    dest = os.path.abspath(params['dest'])
-    if os.path.isdir(dest):
-        raise aci.AciError('dest %s is a directory; give the path of the image file' % dest)
-    aci.check_level(params['compression'], params['compression_level'])
-
-
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
@@ -258,7 +249,7 @@ def main():
     )
     params = module.params
     try:
-        check_dest(params)
+        aci_dest.check_output(params)
         with docker_image.open_image(params['src'], params['tag'], params['platform']) as docker:
             image, warnings = prepare(params, docker)
             result = aci_dest.converge(module, image)
