@@ -706,3 +706,18 @@ def read_signature_signer(pubkey_armored, data_path, sig_path):
         return verify_detached(pubkey_armored, data_path, sig)
     except SignatureError:
         return None
+
+
+def read_public_keys(data):
+    """The keys in OpenPGP key data (armored or binary, str or bytes), as in ``list_keys`` plus
+    ``rkt_problem``, read in a temporary keyring: nothing is imported anywhere else."""
+    _require_gnupg()
+    if isinstance(data, str):
+        data = data.encode('utf-8')
+    home = tempfile.mkdtemp(prefix='gpgk.')
+    try:
+        gpg = _gpg(home, options=['--no-autostart'])
+        gpg.import_keys(data)
+        return [dict(key, rkt_problem=rkt_problem(key)) for key in list_keys(gpg)]
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
