@@ -10,6 +10,15 @@ BUILD       := $(CURDIR)/.build
 COLLECTIONS := $(BUILD)/collections
 ANSIBLE_BUNDLE := ansible==12.3.0
 
+# The real client: rkt 1.30.0 and its stage1-fly ACI. They default to ../shared/rkt/ when that
+# folder has them; `make test RKT=/path/to/rkt RKT_STAGE1=/path/to/stage1-fly.aci` names others.
+# Tests that need rkt fail when these name files that are missing; they skip only when both are
+# empty (no rkt anywhere), saying so.
+RKT_DIR    ?= $(abspath $(CURDIR)/../shared/rkt)
+RKT        ?= $(if $(wildcard $(RKT_DIR)/rkt),$(RKT_DIR)/rkt)
+RKT_STAGE1 ?= $(if $(wildcard $(RKT_DIR)/stage1-fly.aci),$(RKT_DIR)/stage1-fly.aci)
+export RKT RKT_STAGE1
+
 # Everything below runs with the project's own tools, collections and podman settings.
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)

@@ -66,3 +66,54 @@ def hosts_in(groups):
             raise LookupError('no host in inventory group %r (groups: %s)' % (group, ', '.join(sorted(groups))))
         return [testinfra.get_host('podman://%s' % name) for name in names]
     return get
+
+
+# --- the real rkt, installed on clients by rkt_client ----------------------------------------
+
+RKT_PATH = '/usr/local/bin/rkt'
+STAGE1_PATH = '/usr/local/lib/rkt/stage1-fly.aci'
+STAGE1_NAME = 'coreos.com/rkt/stage1-fly:1.30.0'
+
+
+class Rkt:
+    """rkt on a test host, with a store of its own so every fetch really downloads."""
+
+    def __init__(self, host, store):
+        self.host = host
+        self.store = store
+        host.run_expect([0], 'rm -rf %s && mkdir -p %s' % (store, store))
+
+    def __call__(self, *args, timeout=120):
+        # No tty and no stdin: rkt cannot ask about keys, so an untrusted key is a failure.
+        cmd = 'timeout %d %s --dir=%s %s </dev/null' % (timeout, RKT_PATH, self.store, ' '.join(args))
+        return self.host.run(cmd)
+
+    def fetch(self, name):
+        return self('fetch', '--full', name)
+
+    def image_list(self):
+        """``{name:version: full image ID}`` of the images in this store."""
+        out = self.host.check_output('%s --dir=%s image list --full --no-legend --fields=id,name </dev/null'
+                                     % (RKT_PATH, self.store))
+        return dict(reversed(line.split(None, 1)) for line in out.splitlines() if line.strip())
+
+    def run_app(self, name):
+        """``rkt run`` on stage1-fly; the root is overlayfs already, hence --no-overlay."""
+        if not self.host.file(self.store + '/.stage1').exists:
+            self.host.run_expect([0], '%s --dir=%s fetch --insecure-options=image %s </dev/null && touch %s/.stage1'
+                                 % (RKT_PATH, self.store, STAGE1_PATH, self.store))
+        return self('run', '--no-overlay', '--stage1-name=%s' % STAGE1_NAME, name)
+
+
+@pytest.fixture(scope='session')
+def rkt_on():
+    """``rkt_on(host, store)`` gives an :class:`Rkt`. RKT (set by make when ../shared/rkt has
+    rkt) means the real client is part of this run: then a client without it is a failure."""
+    if not os.environ.get('RKT'):
+        pytest.skip('the real rkt is not part of this run: set RKT=/path/to/rkt and RKT_STAGE1=/path/to/stage1-fly.aci')
+
+    def get(host, store):
+        assert host.file(RKT_PATH).is_file, 'RKT is set, but rkt_client installed no rkt on %s' % host.backend.name
+        assert host.file(STAGE1_PATH).is_file, 'RKT_STAGE1 is not installed on %s' % host.backend.name
+        return Rkt(host, store)
+    return get
