@@ -75,6 +75,11 @@ STAGE1_PATH = '/usr/local/lib/rkt/stage1-fly.aci'
 STAGE1_NAME = 'coreos.com/rkt/stage1-fly:1.30.0'
 
 
+def rkt_image_id(image_id):
+    """An image ID as rkt shows it with --full: its store keeps the first half of the SHA-512."""
+    return image_id[:len('sha512-') + 64]
+
+
 class Rkt:
     """rkt on a test host, with a store of its own so every fetch really downloads."""
 
@@ -89,6 +94,7 @@ class Rkt:
         return self.host.run(cmd)
 
     def fetch(self, name):
+        """``rkt fetch --full``: stdout is the image ID as :func:`rkt_image_id` gives it."""
         return self('fetch', '--full', name)
 
     def image_list(self):

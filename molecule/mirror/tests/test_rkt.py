@@ -5,6 +5,7 @@ import os
 import pytest
 
 from ansible_collections.aci.registry.plugins.module_utils import aci
+from conftest import rkt_image_id
 
 STATE = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'state', 'main', 'build')
 DOMAIN = 'aci-mirror'
@@ -18,7 +19,7 @@ def rkt(hosts_in, rkt_on):
 
 @pytest.mark.parametrize('path, version', IMAGES)
 def test_rkt_fetches_by_version_and_latest(rkt, path, version):
-    built = aci.image_id(os.path.join(STATE, path, '%s-linux-amd64.aci' % version))
+    built = rkt_image_id(aci.image_id(os.path.join(STATE, path, '%s-linux-amd64.aci' % version)))
     for name in ('%s/%s:%s' % (DOMAIN, path, version), '%s/%s' % (DOMAIN, path)):
         result = rkt.fetch(name)
         assert result.rc == 0, '%s: %s' % (name, result.stderr)

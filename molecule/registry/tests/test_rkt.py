@@ -7,6 +7,7 @@ import pytest
 
 from ansible_collections.aci.registry.plugins.module_utils import gpg
 
+from conftest import rkt_image_id
 from test_fleet import DOMAIN, IMAGES, built_image_id
 
 KEY_DIR = '/etc/rkt/trustedkeys/prefix.d/%s' % DOMAIN
@@ -46,7 +47,7 @@ def test_rkt_fetches_every_image_verified(fetched, path, version):
     name, rkt, results = fetched
     result = results['%s:%s' % (path, version)]
     assert result.rc == 0, '%s: %s' % (name, result.stderr)
-    assert result.stdout.strip() == built_image_id(path, version)
+    assert result.stdout.strip() == rkt_image_id(built_image_id(path, version))
     assert 'signature verified' in result.stderr
 
 
@@ -55,14 +56,15 @@ def test_rkt_fetches_latest_without_a_version(fetched):
     newest = {'app': 'v0.0.2', 'app1': 'v1.0.0', 'team/tool': '1.0'}
     for path, version in newest.items():
         assert results[path].rc == 0, '%s %s: %s' % (name, path, results[path].stderr)
-        assert results[path].stdout.strip() == built_image_id(path, version)
+        assert results[path].stdout.strip() == rkt_image_id(built_image_id(path, version))
 
 
 def test_rkt_image_list_shows_every_image(fetched):
     name, rkt, results = fetched
     listed = rkt.image_list()
     for path, version in IMAGES:
-        assert listed.get('%s/%s:%s' % (DOMAIN, path, version)) == built_image_id(path, version), listed
+        assert listed.get('%s/%s:%s' % (DOMAIN, path, version)) == rkt_image_id(built_image_id(path, version)), \
+            listed
 
 
 def test_app_and_app1_are_different_images_to_rkt(fetched):
@@ -91,7 +93,7 @@ def test_rkt_refuses_a_tampered_image(replica, hosts_in, client, rkt_on):
         server.run_expect([0], 'mv /root/pristine.aci %s' % image)
     assert result.rc != 0
     assert 'signature' in result.stderr, result.stderr
-    assert built_image_id('app', 'v0.0.1') not in rkt.image_list().values()
+    assert rkt_image_id(built_image_id('app', 'v0.0.1')) not in rkt.image_list().values()
 
 
 def test_only_the_new_key_is_trusted_after_rotation(hosts_in, client):
