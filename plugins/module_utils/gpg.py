@@ -37,22 +37,24 @@ else:
     HAS_GNUPG = True
     GNUPG_IMPORT_ERROR = None
 
-# Algorithms rkt can verify (golang.org/x/crypto/openpgp), named like gpg's --quick-gen-key does.
+# The keys gpg_key makes, named like gpg's --quick-gen-key does. rkt 1.30 vendors a 2016
+# golang.org/x/crypto/openpgp that reads only RSA and DSA keys (ECDSA: "primary key cannot be
+# used for signatures", EdDSA: "unsupported feature"), and DSA is no choice for a new key. Newer
+# x/crypto reads ECDSA, so only the real rkt can tell what works: tests/unit run it.
 ALGORITHMS = {
-    'rsa2048': dict(key_type='RSA', key_size=2048, curve=None),
-    'rsa3072': dict(key_type='RSA', key_size=3072, curve=None),
-    'rsa4096': dict(key_type='RSA', key_size=4096, curve=None),
-    'nistp256': dict(key_type='ECDSA', key_size=256, curve='nistp256'),
-    'nistp384': dict(key_type='ECDSA', key_size=384, curve='nistp384'),
+    'rsa2048': dict(key_type='RSA', key_size=2048),
+    'rsa3072': dict(key_type='RSA', key_size=3072),
+    'rsa4096': dict(key_type='RSA', key_size=4096),
 }
 DEFAULT_ALGORITHM = 'rsa4096'
-REFUSED_ALGORITHMS = ('ed25519', 'cv25519')
-RKT_CANNOT_READ = ("rkt's OpenPGP library (golang.org/x/crypto/openpgp) cannot read {0} keys, so rkt "
-                   "could never verify its signatures; use one of: {1}")
+# Kept as module choices so that asking for one gets the reason, not "must be one of".
+REFUSED_ALGORITHMS = ('nistp256', 'nistp384', 'ed25519', 'cv25519')
+RKT_CANNOT_READ = ("rkt 1.30's OpenPGP library (golang.org/x/crypto/openpgp of 2016) reads only RSA and DSA "
+                   "keys, so rkt could never verify signatures by {0} keys; use an RSA key ({1}).")
 
 # OpenPGP public-key algorithm ids (RFC 4880 9.1, RFC 6637, draft-ietf-openpgp-rfc4880bis).
 _ALGO_NAMES = {1: 'RSA', 2: 'RSA', 3: 'RSA', 16: 'ELG', 17: 'DSA', 18: 'ECDH', 19: 'ECDSA', 22: 'EdDSA'}
-_RKT_CURVES = ('nistp256', 'nistp384', 'nistp521')
+_RKT_KEY_TYPES = ('RSA', 'DSA')
 
 # A dedicated GNUPGHOME must not keep passphrases in a running gpg-agent: a cached passphrase
 # would let a wrong one "work" and would outlive the play on the host.
@@ -113,7 +115,7 @@ def normalize_fingerprint(value):
 
 
 def check_algorithm(algorithm):
-    """Raise GpgError for algorithms rkt cannot verify (Ed25519, cv25519, anything unknown)."""
+    """Raise GpgError for algorithms rkt cannot verify (ECDSA, EdDSA, cv25519, anything unknown)."""
     if algorithm in ALGORITHMS:
         return
     choices = ', '.join(ALGORITHMS)
@@ -286,6 +288,11 @@ def _gpg(home, options=None):
     return gpg
 
 
+def has_keyring(path):
+    """Whether the GNUPGHOME ``path`` holds a keyring yet (gpg makes one on first use, even to list keys)."""
+    return any(os.path.isfile(os.path.join(path, name)) for name in ('pubring.kbx', 'pubring.gpg'))
+
+
 def open_home(path):
     """A ``gnupg.GPG`` handle on the existing GNUPGHOME ``path`` (GpgError when missing)."""
     if not os.path.isdir(path):
@@ -448,9 +455,7 @@ def find_keys_by_uid(gpg, uid):
 
 def rkt_problem(key):
     """Why rkt could not verify signatures by ``key`` (a ``list_keys`` dict), or None when it can."""
-    if key['key_type'] in ('RSA', 'DSA'):
-        return None
-    if key['key_type'] == 'ECDSA' and key['curve'] in _RKT_CURVES:
+    if key['key_type'] in _RKT_KEY_TYPES:
         return None
     return RKT_CANNOT_READ.format(key['algorithm'], ', '.join(ALGORITHMS))
 
@@ -466,11 +471,7 @@ def key_parameters(name_real, name_email=None, name_comment=None, algorithm=DEFA
     check_passphrase_text(passphrase)
     build_uid(name_real, name_email, name_comment)
     spec = ALGORITHMS[algorithm]
-    lines = ['Key-Type: %s' % spec['key_type']]
-    if spec['curve']:
-        lines.append('Key-Curve: %s' % spec['curve'])
-    else:
-        lines.append('Key-Length: %d' % spec['key_size'])
+    lines = ['Key-Type: %s' % spec['key_type'], 'Key-Length: %d' % spec['key_size']]
     # Sign only: a registry key has no business encrypting, and rkt wants one signing key.
     lines.append('Key-Usage: sign')
     lines.append('Name-Real: %s' % name_real)
@@ -488,7 +489,7 @@ def generate_key(gpg, name_real, name_email=None, name_comment=None, algorithm=D
                  expire='never', passphrase=None):
     """Generate a sign-only primary key; returns its fingerprint.
 
-    ``algorithm`` is one of ``ALGORITHMS`` (Ed25519/cv25519 raise GpgError: rkt cannot read them).
+    ``algorithm`` is one of ``ALGORITHMS`` (``REFUSED_ALGORITHMS`` raise GpgError: rkt cannot read them).
     ``passphrase=None`` makes an unprotected key. GnuPG 2.2 draws from the kernel RNG
     (getrandom), so this does not block waiting for entropy.
     """

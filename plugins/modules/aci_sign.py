@@ -55,7 +55,8 @@ options:
         the RV(aci.registry.gpg_key#module:fingerprint) returned by M(aci.registry.gpg_key).
       - Key ids are refused because they are too short to name a key safely.
       - The key must be in O(gnupghome) with its secret part, must not be expired or revoked, and must
-        use an algorithm that rkt can verify (RSA, DSA, or ECDSA on NIST P-256, P-384 or P-521).
+        be an RSA or DSA key. rkt 1.30's OpenPGP library (a 2016 C(golang.org/x/crypto/openpgp)) reads
+        no other kind, so an ECDSA or EdDSA key is refused even though gpg can sign with it.
     type: str
     required: true
   backup:

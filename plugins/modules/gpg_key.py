@@ -62,20 +62,23 @@ options:
   algorithm:
     description:
       - The key's algorithm. One sign-only primary key is created, without subkeys.
-      - Only algorithms that rkt's OpenPGP library (C(golang.org/x/crypto/openpgp)) can verify are
-        accepted. Ed25519 and cv25519 are refused with an error.
+      - Only RSA keys are made. rkt 1.30 verifies signatures with a 2016 C(golang.org/x/crypto/openpgp)
+        that reads only RSA and DSA keys. With an ECDSA key among the trusted keys of an image prefix,
+        every C(rkt fetch) under that prefix fails with C(openpgp: invalid data: primary key cannot be
+        used for signatures). The other choices are refused with an error that says so.
       - An existing key with another algorithm is not replaced. The module fails instead, so delete the
-        old key with O(state=absent) or choose another user id.
+        old key with O(state=absent) or choose another user id. An existing key that rkt cannot read,
+        such as an ECDSA key, is reported in the same way, whatever O(algorithm) asks for.
     type: str
     default: rsa4096
     choices:
-      rsa2048: RSA, 2048 bits.
+      rsa2048: RSA, 2048 bits. Quick to generate, for CI and tests.
       rsa3072: RSA, 3072 bits.
       rsa4096: RSA, 4096 bits.
-      nistp256: ECDSA on NIST P-256.
-      nistp384: ECDSA on NIST P-384.
-      ed25519: Refused, because rkt's OpenPGP library cannot read EdDSA keys.
-      cv25519: Refused, because cv25519 is an encryption-only curve that rkt's OpenPGP library cannot read.
+      nistp256: Refused, because rkt 1.30 cannot read ECDSA keys.
+      nistp384: Refused, because rkt 1.30 cannot read ECDSA keys.
+      ed25519: Refused, because rkt 1.30 cannot read EdDSA keys.
+      cv25519: Refused, because cv25519 is an encryption-only curve that rkt 1.30 cannot read either.
   expire:
     description:
       - When the key expires. Use V(never), a period counted from the key's creation (V(730d), V(104w),
@@ -135,11 +138,11 @@ EXAMPLES = r"""
     secret_key_backup_path: /root/aci-signing-key.secret.asc
   register: signing_key
 
-- name: An unprotected ECDSA key for unattended signing in CI
+- name: An unprotected RSA 2048 key for unattended signing in CI, quick to generate
   aci.registry.gpg_key:
     gnupghome: /var/lib/ci/gnupg
     name_real: CI image signer
-    algorithm: nistp256
+    algorithm: rsa2048
     unprotected: true
     public_key_path: /srv/aci/pubkeys.gpg
 
@@ -172,7 +175,7 @@ algorithm:
   type: str
   sample: rsa4096
 key_size:
-  description: The key size in bits (the curve size for ECDSA).
+  description: The key size in bits.
   returned: state is present
   type: int
   sample: 4096
@@ -232,6 +235,28 @@ def _key_result(key, public_key):
                 expires=gpgutil.iso_time(key['expires']), public_key=public_key)
 
 
+def _refuse_keys_rkt_cannot_read(module, keys, uid):
+    """Fail on a key under ``uid`` that rkt cannot read: it is neither used nor replaced."""
+    for key in keys:
+        problem = gpgutil.rkt_problem(key)
+        if problem:
+            module.fail_json(msg='gnupghome holds key %s with user id %r: %s This key is neither used nor '
+                             'replaced: delete it with state=absent and fingerprint=%s, or choose another '
+                             'user id.' % (key['fingerprint'], uid, problem, key['fingerprint']))
+
+
+def _refuse_existing_key_rkt_cannot_read(module, home, uid):
+    """With a refused algorithm asked for: an unreadable key already under ``uid`` is the bigger
+    problem (fixing the request alone would only meet it on the next run), so name it first."""
+    if not gpgutil.has_keyring(home):
+        return  # no key to name, and reading would make gpg create a keyring
+    try:
+        keys = gpgutil.find_keys_by_uid(gpgutil.open_home(home), uid)
+    except gpgutil.GpgError:
+        return  # the refused algorithm is still worth reporting
+    _refuse_keys_rkt_cannot_read(module, keys, uid)
+
+
 def _write(module, path, content, mode):
     try:
         files.write_file(module, path, content=content, default_mode=mode)
@@ -243,7 +268,11 @@ def _present(module, result):
     p = module.params
     home = p['gnupghome']
     uid = gpgutil.build_uid(p['name_real'], p['name_email'], p['name_comment'])
-    gpgutil.check_algorithm(p['algorithm'])
+    try:
+        gpgutil.check_algorithm(p['algorithm'])
+    except gpgutil.GpgError:
+        _refuse_existing_key_rkt_cannot_read(module, home, uid)
+        raise
     expire = gpgutil.parse_expire(p['expire'])
     passphrase = p['passphrase']
     if passphrase is None and not p['unprotected']:
@@ -266,6 +295,7 @@ def _present(module, result):
 
     gpg = gpgutil.open_home(home)
     matches = gpgutil.find_keys_by_uid(gpg, uid)
+    _refuse_keys_rkt_cannot_read(module, matches, uid)
     secret = [k for k in matches if k['secret']]
     if len(secret) > 1:
         module.fail_json(msg='%d secret keys carry the user id %r (%s); delete the extra ones with state=absent '

@@ -77,8 +77,8 @@ def signer():
         g.prepare_home(home)
         homes.append(home)
     gpg, evil = g.open_home(homes[0]), g.open_home(homes[1])
-    fpr = g.generate_key(gpg, 'Registry signer', algorithm='nistp256')
-    evil_fpr = g.generate_key(evil, 'Attacker', algorithm='nistp256')
+    fpr = g.generate_key(gpg, 'Registry signer', algorithm='rsa2048')
+    evil_fpr = g.generate_key(evil, 'Attacker', algorithm='rsa2048')
     yield dict(gpg=gpg, fpr=fpr, evil=evil, evil_fpr=evil_fpr, pubkey=g.export_public_key(gpg, fpr))
     for home in homes:
         subprocess.run(['gpgconf', '--homedir', home, '--kill', 'gpg-agent'], check=False,

@@ -14,7 +14,7 @@ import tempfile
 import pytest
 
 from ansible_collections.aci.registry.plugins.module_utils import gpg as g
-from ansible_collections.aci.registry.plugins.modules import aci_sign, gpg_key
+from ansible_collections.aci.registry.plugins.modules import aci_build, aci_sign, gpg_key
 
 pytestmark = pytest.mark.skipif(not (shutil.which('gpg') and g.HAS_GNUPG), reason='needs gpg and python-gnupg')
 
@@ -39,27 +39,30 @@ def new_home(root, name):
 
 
 @pytest.fixture(scope='module')
-def keys():
-    """One home for the whole file: RSA 2048 with a passphrase, an unprotected P-256 key, an expired
-    key, a revoked key, and the public key only of a key whose secret lives elsewhere."""
+def keys(quick_key):
+    """One home for the whole file: RSA 2048 with a passphrase, an unprotected RSA 2048 key, an
+    expired key, a revoked key, the public key only of a key whose secret lives elsewhere, and a
+    P-256 key made by gpg itself, which gpg can sign with and rkt cannot read."""
     root = tempfile.mkdtemp(prefix='as', dir='/tmp')
     home = new_home(root, 'h')
     elsewhere = new_home(root, 'x')
     gpg = g.open_home(home)
     rsa = g.generate_key(gpg, 'ACI signer', 'aci@example.com', None, 'rsa2048', '2y', PASS)
-    ec = g.generate_key(gpg, 'EC signer', algorithm='nistp256')
-    rc, stderr = g._run(gpg, ['--gen-key'], None, b'Key-Type: ECDSA\nKey-Curve: nistp256\nKey-Usage: sign\n'
+    plain = g.generate_key(gpg, 'Plain signer', algorithm='rsa2048')
+    rc, stderr = g._run(gpg, ['--gen-key'], None, b'Key-Type: RSA\nKey-Length: 2048\nKey-Usage: sign\n'
                         b'Name-Real: Expired signer\nCreation-Date: 20200101T000000\nExpire-Date: 1d\n'
                         b'%no-protection\n%commit\n')
     assert rc == 0, stderr
     expired = g.find_keys_by_uid(gpg, 'Expired signer')[0]['fingerprint']
-    revoked = g.generate_key(gpg, 'Revoked signer', algorithm='nistp256')
+    revoked = g.generate_key(gpg, 'Revoked signer', algorithm='rsa2048')
     with open(os.path.join(home, 'openpgp-revocs.d', revoked + '.rev')) as f:
         gpg.import_keys(f.read().replace(':-----BEGIN', '-----BEGIN'))
     other_gpg = g.open_home(elsewhere)
-    foreign = g.generate_key(other_gpg, 'Foreign signer', algorithm='nistp256')
+    foreign = g.generate_key(other_gpg, 'Foreign signer', algorithm='rsa2048')
     gpg.import_keys(g.export_public_key(other_gpg, foreign))
-    yield dict(root=root, home=home, gpg=gpg, rsa=rsa, ec=ec, expired=expired, revoked=revoked, foreign=foreign)
+    ec = quick_key(gpg, 'EC signer', 'nistp256')
+    yield dict(root=root, home=home, gpg=gpg, rsa=rsa, plain=plain, expired=expired, revoked=revoked, foreign=foreign,
+               ec=ec)
     for h in (home, elsewhere):
         kill_agent(h)
     shutil.rmtree(root, ignore_errors=True)
@@ -157,6 +160,42 @@ def test_signature_verifies_with_only_the_published_key_and_fails_after_one_byte
         kill_agent(home)
 
 
+def test_rkt_verifies_what_gpg_key_and_aci_sign_made(run_module, rkt_fetch, tmp_path):
+    """The promise with the real client: the published key and aci_sign's signature are all
+    `rkt fetch` needs."""
+    home = new_home(str(tmp_path), 'k')
+    try:
+        key = run_module(gpg_key.main, dict(gnupghome=home, name_real='rkt check signer', algorithm='rsa2048',
+                                            unprotected=True), expect_failure=False)
+        rootfs = tmp_path / 'rootfs'
+        (rootfs / 'bin').mkdir(parents=True)
+        (rootfs / 'bin' / 'hello').write_text('#!/bin/sh\necho hello\n')
+        image = str(tmp_path / 'hello-1-linux-amd64.aci')
+        built = run_module(aci_build.main, dict(rootfs=str(rootfs), dest=image, name='example.com/hello',
+                                                labels=dict(version='1', os='linux', arch='amd64'),
+                                                exec=['/bin/hello'], user='0', group='0'), expect_failure=False)
+        signed = run_module(aci_sign.main, dict(path=image, gnupghome=home, fingerprint=key['fingerprint']),
+                            expect_failure=False)
+        assert signed['signature_path'] == image + '.asc'
+        fetched = rkt_fetch(image, 'example.com/hello', {key['fingerprint']: key['public_key']})
+        assert fetched.returncode == 0, fetched.stderr
+        # rkt names an image by the first 256 bits of its SHA-512.
+        assert built['image_id'].startswith(fetched.stdout.strip()) and len(fetched.stdout.strip()) == 7 + 64
+    finally:
+        kill_agent(home)
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_ecdsa_key_is_refused_though_gpg_can_sign_with_it(run_module, keys, aci, check_mode):
+    gpg_sig, signer = g.sign_detached(keys['gpg'], keys['ec'], aci)
+    assert signer == keys['ec'] and gpg_sig
+    result = run_module(aci_sign.main, params(keys, aci, fingerprint=keys['ec'], passphrase=None),
+                        check_mode=check_mode, expect_failure=True)
+    assert result['msg'].startswith('Key %s: ' % keys['ec'])
+    assert 'reads only RSA and DSA keys' in result['msg'] and 'signatures by nistp256 keys' in result['msg']
+    assert not os.path.exists(aci + '.asc')
+
+
 def test_changed_file_is_signed_again(run_module, keys, aci):
     first = run_module(aci_sign.main, params(keys, aci), expect_failure=False)
     with open(aci, 'ab') as f:
@@ -169,12 +208,12 @@ def test_changed_file_is_signed_again(run_module, keys, aci):
 
 def test_another_key_signs_again(run_module, keys, aci):
     run_module(aci_sign.main, params(keys, aci), expect_failure=False)
-    other = run_module(aci_sign.main, params(keys, aci, fingerprint=keys['ec'], passphrase=None), diff=True,
+    other = run_module(aci_sign.main, params(keys, aci, fingerprint=keys['plain'], passphrase=None), diff=True,
                        expect_failure=False)
-    assert other['changed'] and other['signer_fingerprint'] == keys['ec']
+    assert other['changed'] and other['signer_fingerprint'] == keys['plain']
     # The old signature exists but does not verify with the key asked for.
     assert other['diff']['before'] == dict(signature=aci + '.asc', signer=None, signed_sha512=None)
-    assert not run_module(aci_sign.main, params(keys, aci, fingerprint=keys['ec'], passphrase=None),
+    assert not run_module(aci_sign.main, params(keys, aci, fingerprint=keys['plain'], passphrase=None),
                           expect_failure=False)['changed']
 
 
@@ -189,10 +228,10 @@ def test_damaged_signature_is_replaced(run_module, keys, aci):
 
 def test_dest_mode_and_spaced_fingerprint(run_module, keys, aci, tmp_path):
     dest = str(tmp_path / 'elsewhere.asc')
-    spaced = ' '.join(keys['ec'][i:i + 4] for i in range(0, 40, 4)).lower()
+    spaced = ' '.join(keys['plain'][i:i + 4] for i in range(0, 40, 4)).lower()
     result = run_module(aci_sign.main, params(keys, aci, dest=dest, fingerprint=spaced, passphrase=None,
                                               mode='0640'), expect_failure=False)
-    assert result['signature_path'] == dest and result['signer_fingerprint'] == keys['ec']
+    assert result['signature_path'] == dest and result['signer_fingerprint'] == keys['plain']
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o640 and not os.path.exists(aci + '.asc')
     os.chmod(dest, 0o600)
     fixed = run_module(aci_sign.main, params(keys, aci, dest=dest, fingerprint=spaced, passphrase=None,
@@ -224,6 +263,7 @@ def test_failed_signing_leaves_the_previous_signature(run_module, keys, aci):
     ('multi-line passphrase', 'line breaks'),
     ('expired', 'expired on'),
     ('revoked', 'revoked'),
+    ('ECDSA key', "rkt 1.30's OpenPGP library (golang.org/x/crypto/openpgp of 2016) reads only RSA and DSA keys"),
     ('dest dir missing', 'does not exist'),
     ('dest is a dir', 'is a directory'),
     ('dest unwritable', 'Cannot write signature'),
@@ -252,6 +292,8 @@ def test_bad_input_is_named(run_module, keys, aci, tmp_path, case, message, chec
         args.update(fingerprint=keys['expired'], passphrase=None)
     elif case == 'revoked':
         args.update(fingerprint=keys['revoked'], passphrase=None)
+    elif case == 'ECDSA key':
+        args.update(fingerprint=keys['ec'], passphrase=None)
     elif case == 'dest dir missing':
         args['dest'] = str(tmp_path / 'no' / 'x.asc')
         if check_mode:

@@ -105,14 +105,14 @@ def test_four_calls_rsa_with_passphrase_files_and_backup(run_module, work):
     assert 'PRIVATE KEY' not in json.dumps(run['diff'])
 
 
-def test_four_calls_ecdsa_unprotected(run_module, bare):
-    params = args(bare, algorithm='nistp256', passphrase=None, unprotected=True, name_comment='ci')
+def test_four_calls_rsa2048_unprotected(run_module, bare):
+    params = args(bare, algorithm='rsa2048', passphrase=None, unprotected=True, name_comment='ci')
     results = four_calls(run_module, params)
     assert results[1]['uid'] == 'ACI signing key (ci) <aci@example.com>'
     assert stat.S_IMODE(os.stat(bare['home']).st_mode) == 0o700
     with open(os.path.join(bare['home'], 'gpg-agent.conf')) as f:
         assert 'default-cache-ttl 0' in f.read()
-    assert (results[1]['algorithm'], results[1]['key_size'], results[1]['expires']) == ('nistp256', 256, None)
+    assert (results[1]['algorithm'], results[1]['key_size'], results[1]['expires']) == ('rsa2048', 2048, None)
 
 
 def test_default_algorithm_is_rsa4096(run_module, bare):
@@ -123,11 +123,46 @@ def test_default_algorithm_is_rsa4096(run_module, bare):
     assert (result['algorithm'], result['key_size']) == ('rsa4096', 4096)
 
 
-@pytest.mark.parametrize('algorithm', ['ed25519', 'cv25519'])
-def test_ed25519_and_cv25519_are_refused_before_anything_happens(run_module, bare, algorithm):
-    result = run_module(gpg_key.main, args(bare, algorithm=algorithm), expect_failure=True)
-    assert "rkt's OpenPGP library (golang.org/x/crypto/openpgp) cannot read" in result['msg']
-    assert not os.path.exists(bare['home'])
+@pytest.mark.parametrize('algorithm', ['nistp256', 'nistp384', 'ed25519', 'cv25519'])
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_algorithms_rkt_cannot_read_are_refused_before_anything_happens(run_module, bare, algorithm, check_mode):
+    pub = os.path.join(bare['root'], 'pubkeys.gpg')
+    result = run_module(gpg_key.main, args(bare, algorithm=algorithm, public_key_path=pub), check_mode=check_mode,
+                        expect_failure=True)
+    # A choice, so the reason is given rather than "value of algorithm must be one of".
+    assert "rkt 1.30's OpenPGP library" in result['msg'] and 'reads only RSA and DSA keys' in result['msg']
+    assert 'signatures by %s keys' % algorithm in result['msg'] and 'use an RSA key' in result['msg']
+    assert os.listdir(bare['root']) == []
+
+
+def test_refused_algorithm_leaves_an_existing_empty_home_as_it_is(run_module, work):
+    before = sorted(os.listdir(work['home']))
+    result = run_module(gpg_key.main, args(work, algorithm='nistp256'), expect_failure=True)
+    assert "rkt 1.30's OpenPGP library" in result['msg']
+    assert sorted(os.listdir(work['home'])) == before == ['gpg-agent.conf']
+
+
+@pytest.mark.parametrize('algorithm', ['rsa2048', 'nistp256'])
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_existing_key_rkt_cannot_read_is_reported_not_used(run_module, work, quick_key, algorithm, check_mode):
+    """Also when the algorithm asked for is refused too: the key is what the next run meets."""
+    gpg = g.open_home(work['home'])
+    ec = quick_key(gpg, 'ACI signing key <aci@example.com>', 'nistp256')
+    pub = os.path.join(work['root'], 'pubkeys.gpg')
+    result = run_module(gpg_key.main, args(work, algorithm=algorithm, public_key_path=pub), check_mode=check_mode,
+                        expect_failure=True)
+    assert 'gnupghome holds key %s' % ec in result['msg'] and 'signatures by nistp256 keys' in result['msg']
+    assert "rkt 1.30's OpenPGP library" in result['msg'] and 'neither used nor replaced' in result['msg']
+    assert 'state=absent and fingerprint=%s' % ec in result['msg'] and 'another user id' in result['msg']
+    assert [k['fingerprint'] for k in g.list_keys(gpg)] == [ec] and not os.path.exists(pub)
+
+
+def test_existing_key_rkt_cannot_read_goes_with_state_absent(run_module, work, quick_key):
+    ec = quick_key(g.open_home(work['home']), 'ACI signing key <aci@example.com>', 'nistp256')
+    gone = run_module(gpg_key.main, dict(gnupghome=work['home'], fingerprint=ec, state='absent'), expect_failure=False)
+    assert gone['deleted'] == [ec]
+    made = run_module(gpg_key.main, args(work), expect_failure=False)
+    assert made['changed'] and made['algorithm'] == 'rsa2048' and made['fingerprint'] != ec
 
 
 @pytest.mark.parametrize('extra, message', [
@@ -171,32 +206,32 @@ def test_existing_key_checks_passphrase_algorithm_and_protection(run_module, wor
 
 def test_changing_expire_moves_the_expiry_of_the_same_key(run_module, work):
     pub = os.path.join(work['root'], 'pub.gpg')
-    first = run_module(gpg_key.main, args(work, algorithm='nistp256', expire='30d', public_key_path=pub),
+    first = run_module(gpg_key.main, args(work, expire='30d', public_key_path=pub),
                        expect_failure=False)
     assert g.same_expiry(g.parse_expire('30d')['seconds'] + g.get_key(g.open_home(work['home']),
                                                                       first['fingerprint'])['created'],
                          g.get_key(g.open_home(work['home']), first['fingerprint'])['expires'])
-    params = args(work, algorithm='nistp256', expire='2099-06-30', public_key_path=pub)
+    params = args(work, expire='2099-06-30', public_key_path=pub)
     check, run, check2, run2 = four_calls(run_module, params)
     assert check['expires'] == run['expires'] == run2['expires'] == '2099-06-30T12:00:00Z'
     assert run['fingerprint'] == first['fingerprint']
     with open(pub) as f:
         assert f.read() == run['public_key'] != first['public_key']  # the new self-signature is published
-    never = run_module(gpg_key.main, args(work, algorithm='nistp256', expire='never'), expect_failure=False)
+    never = run_module(gpg_key.main, args(work, expire='never'), expect_failure=False)
     assert never['changed'] and never['expires'] is None
-    bad = run_module(gpg_key.main, args(work, algorithm='nistp256', expire='never', passphrase='x'),
+    bad = run_module(gpg_key.main, args(work, expire='never', passphrase='x'),
                      expect_failure=True)
     assert 'wrong passphrase' in bad['msg']
 
 
 def test_public_key_path_with_other_keys_is_rewritten_with_exactly_one(run_module, work):
     pub = os.path.join(work['root'], 'pubkeys.gpg')
-    other = run_module(gpg_key.main, args(work, name_real='Other key', algorithm='nistp256', passphrase=None,
+    other = run_module(gpg_key.main, args(work, name_real='Other key', passphrase=None,
                                           unprotected=True), expect_failure=False)
-    mine = run_module(gpg_key.main, args(work, algorithm='nistp256'), expect_failure=False)
+    mine = run_module(gpg_key.main, args(work), expect_failure=False)
     with open(pub, 'w') as f:
         f.write(other['public_key'] + mine['public_key'])
-    result = run_module(gpg_key.main, args(work, algorithm='nistp256', public_key_path=pub), diff=True,
+    result = run_module(gpg_key.main, args(work, public_key_path=pub), diff=True,
                         expect_failure=False)
     assert result['changed']
     assert g.scan_key_file(g.open_home(work['home']), pub) == [dict(fingerprint=mine['fingerprint'], secret=False)]
@@ -205,31 +240,31 @@ def test_public_key_path_with_other_keys_is_rewritten_with_exactly_one(run_modul
 
 def test_secret_backup_of_another_key_is_replaced(run_module, work):
     sec = os.path.join(work['root'], 'backup.asc')
-    other = run_module(gpg_key.main, args(work, name_real='Other key', algorithm='nistp256', passphrase=None,
+    other = run_module(gpg_key.main, args(work, name_real='Other key', passphrase=None,
                                           unprotected=True, secret_key_backup_path=sec), expect_failure=False)
     os.chmod(sec, 0o644)
-    mine = run_module(gpg_key.main, args(work, algorithm='nistp256', secret_key_backup_path=sec),
+    mine = run_module(gpg_key.main, args(work, secret_key_backup_path=sec),
                       expect_failure=False)
     assert mine['changed']
     assert g.scan_key_file(g.open_home(work['home']), sec) == [dict(fingerprint=mine['fingerprint'], secret=True)]
     assert mine['fingerprint'] != other['fingerprint']
     os.chmod(sec, 0o640)
-    fixed = run_module(gpg_key.main, args(work, algorithm='nistp256', secret_key_backup_path=sec),
+    fixed = run_module(gpg_key.main, args(work, secret_key_backup_path=sec),
                        expect_failure=False)
     assert fixed['changed'] and stat.S_IMODE(os.stat(sec).st_mode) == 0o600
 
 
 def test_two_keys_with_the_same_uid_are_not_guessed_between(run_module, work):
-    run_module(gpg_key.main, args(work, algorithm='nistp256'), expect_failure=False)
+    run_module(gpg_key.main, args(work), expect_failure=False)
     gpg = g.open_home(work['home'])
-    g.generate_key(gpg, 'ACI signing key', 'aci@example.com', algorithm='nistp256')
-    result = run_module(gpg_key.main, args(work, algorithm='nistp256'), expect_failure=True)
+    g.generate_key(gpg, 'ACI signing key', 'aci@example.com', algorithm='rsa2048')
+    result = run_module(gpg_key.main, args(work), expect_failure=True)
     assert '2 secret keys' in result['msg']
 
 
 def test_absent_four_calls_by_uid_and_by_fingerprint(run_module, work):
-    made = run_module(gpg_key.main, args(work, algorithm='nistp256'), expect_failure=False)
-    keep = run_module(gpg_key.main, args(work, name_real='Keep me', algorithm='nistp256'), expect_failure=False)
+    made = run_module(gpg_key.main, args(work), expect_failure=False)
+    keep = run_module(gpg_key.main, args(work, name_real='Keep me'), expect_failure=False)
     results = four_calls(run_module, dict(gnupghome=work['home'], name_real='ACI signing key',
                                           name_email='aci@example.com', state='absent'))
     assert results[0]['deleted'] == results[1]['deleted'] == [made['fingerprint']]
@@ -261,7 +296,7 @@ def test_passphrase_not_in_ansible_vvv_output(work):
                ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_LOCALHOST_WARNING='false',
                ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                ANSIBLE_LOCAL_TEMP=os.path.join(work['root'], 'tmp'), ANSIBLE_REMOTE_TEMP=os.path.join(work['root'], 'rt'))
-    module_args = dict(gnupghome=work['home'], name_real='CLI key', algorithm='nistp256', passphrase=PASS,
+    module_args = dict(gnupghome=work['home'], name_real='CLI key', algorithm='rsa2048', passphrase=PASS,
                        public_key_path=os.path.join(work['root'], 'pub.gpg'))
     out = subprocess.run([ansible, 'localhost', '-m', 'aci.registry.gpg_key', '-a', json.dumps(module_args), '-vvv'],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, check=False, cwd=work['root'])
