@@ -25,6 +25,10 @@ class FetchError(Exception):
         self.details = details
 
 
+class KeyRefused(FetchError):
+    """The trusted key is one rkt cannot read: no download can make its signatures verify."""
+
+
 def require_libraries(module):
     gpg.require_gnupg(module)
 
@@ -108,6 +112,9 @@ class Fetcher(object):
     def verify(self, key, path, signature, aci_url):
         try:
             signer = gpg.verify_detached(key, path, signature)
+        except gpg.RktKeyError as e:
+            raise KeyRefused('cannot verify %s the way rkt would: the trusted %s Nothing was written.'
+                             % (aci_url, e), url=aci_url)
         except gpg.GpgError as e:
             raise FetchError('signature check of %s failed: %s Nothing was written.' % (aci_url, e), url=aci_url)
         if self.pin and signer != self.pin:
@@ -144,6 +151,8 @@ class Fetcher(object):
         try:
             signer = self.verify(key, self.dest, signature, endpoints.aci_url)
             return signer, self.check_image(self.dest, endpoints.aci_url)
+        except KeyRefused:
+            raise  # downloading again would only fail the same way
         except FetchError:
             return None, None
 

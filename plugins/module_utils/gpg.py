@@ -89,6 +89,10 @@ class SignatureError(GpgError):
     """A signature does not verify (bad, made by another key, not a signature at all...)."""
 
 
+class RktKeyError(GpgError):
+    """A key rkt cannot read: no signature by it will ever verify for rkt, whatever gpg says."""
+
+
 def require_gnupg(module):
     """Fail the module with the usual "missing library" message when python-gnupg is absent."""
     if not HAS_GNUPG:
@@ -653,8 +657,9 @@ def verify_detached(pubkey_armored, data_path, sig_bytes):
 
     Returns the signer's primary-key fingerprint (40 upper-case hex digits). Raises
     ``SignatureError`` when the signature does not verify (message says why: bad signature,
-    another key, expired or revoked key, not a signature) and ``GpgError`` for any other
-    problem (no such data file, not exactly one key, gpg missing).
+    another key, expired or revoked key, not a signature), ``RktKeyError`` for a key rkt cannot
+    read, and ``GpgError`` for any other problem (no such data file, not exactly one key, gpg
+    missing).
     """
     _require_gnupg()
     if not os.path.isfile(data_path):
@@ -672,6 +677,11 @@ def verify_detached(pubkey_armored, data_path, sig_bytes):
         if len(fprs) != 1:
             raise GpgError('The public key data must hold exactly one OpenPGP public key (rkt reads only '
                            'the first key of a file); found %d.' % len(fprs), stderr=getattr(imported, 'stderr', None))
+        # Every key we verify with passes here. gpg verifies ECDSA and EdDSA signatures that rkt
+        # refuses, and where the two disagree about a key, rkt is the client that counts.
+        problem = rkt_problem(_key_info(gpg.list_keys()[0], ()))
+        if problem:
+            raise RktKeyError('key %s: %s' % (fprs[0], problem))
         sig_path = os.path.join(home, 'sig')
         with open(sig_path, 'wb') as f:
             f.write(sig_bytes)

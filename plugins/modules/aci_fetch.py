@@ -53,6 +53,8 @@ options:
         C(pubkeys.gpg).
       - Give this, O(trusted_key_path), or O(key_fingerprint) to use the key the registry publishes, pinned to
         that fingerprint.
+      - Whichever way it comes, the key must be an RSA or DSA key. rkt 1.30 reads no other kind, so an ECDSA or
+        EdDSA key fails the module as it fails C(rkt fetch), although gpg would verify its signatures.
     type: str
   trusted_key_path:
     description: A file holding the trusted public key (for example C(/etc/rkt/trustedkeys/prefix.d/...)).

@@ -431,6 +431,21 @@ def test_rkt_problem_accepts_rsa_and_dsa_only(keyring, foreign):
         assert "rkt 1.30's OpenPGP library" in problem and 'signatures by %s keys' % algorithm in problem
 
 
+@pytest.mark.parametrize('algorithm', ['nistp256', 'nistp384', 'ed25519'])
+def test_verify_detached_refuses_a_key_rkt_cannot_read_though_gpg_verifies(foreign, algorithm):
+    gpg, fpr, data = foreign['gpg'], foreign[algorithm], foreign['data']
+    sig, dummy = g.sign_detached(gpg, fpr, data)
+    sig_path = os.path.join(foreign['root'], 'data.%s.asc' % algorithm)
+    with open(sig_path, 'wb') as f:
+        f.write(sig)
+    with open(sig_path, 'rb') as f:
+        # gpg finds the signature good: a check built on gpg alone would pass what rkt refuses.
+        assert g._verify_status(gpg.verify_file(f, data_filename=data).stderr) == fpr
+    with pytest.raises(g.RktKeyError) as e:
+        g.verify_detached(g.export_public_key(gpg, fpr), data, sig)
+    assert str(e.value).startswith('key %s: ' % fpr) and 'signatures by %s keys' % algorithm in str(e.value)
+
+
 # --- the real rkt ------------------------------------------------------------------------------
 
 RKT_IMAGE = 'example.com/rkt-check'

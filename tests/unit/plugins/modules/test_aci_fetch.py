@@ -50,6 +50,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             rel = os.path.join(webroot.DISCOVERY_DIR, rel + '.html') if rel else webroot.CATALOG_FILE
         return os.path.join(self.server.root, rel)
 
+    def log_request(self, code='-', size='-'):
+        self.server.requests.append(urllib.parse.urlsplit(self.path).path)
+
     def log_message(self, *args):
         pass
 
@@ -69,7 +72,7 @@ def pki(tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def signer():
+def signer(quick_key):
     root = tempfile.mkdtemp(prefix='af', dir='/tmp')
     homes = []
     for name in ('registry', 'attacker'):
@@ -79,7 +82,10 @@ def signer():
     gpg, evil = g.open_home(homes[0]), g.open_home(homes[1])
     fpr = g.generate_key(gpg, 'Registry signer', algorithm='rsa2048')
     evil_fpr = g.generate_key(evil, 'Attacker', algorithm='rsa2048')
-    yield dict(gpg=gpg, fpr=fpr, evil=evil, evil_fpr=evil_fpr, pubkey=g.export_public_key(gpg, fpr))
+    # gpg signs and verifies with it; rkt cannot read it.
+    ec_fpr = quick_key(gpg, 'Registry EC signer', 'nistp256')
+    yield dict(gpg=gpg, fpr=fpr, evil=evil, evil_fpr=evil_fpr, pubkey=g.export_public_key(gpg, fpr),
+               ec_fpr=ec_fpr, ec_pubkey=g.export_public_key(gpg, ec_fpr))
     for home in homes:
         subprocess.run(['gpgconf', '--homedir', home, '--kill', 'gpg-agent'], check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -109,6 +115,7 @@ def registry(tmp_path, pki, signer, run_module):
 
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
     server.root = str(root)
+    server.requests = []
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(pki / 'server.pem'), str(pki / 'server.key'))
     server.socket = context.wrap_socket(server.socket, server_side=True)
@@ -117,7 +124,7 @@ def registry(tmp_path, pki, signer, run_module):
     site.apply(site.plan(images), lambda p, content: open(p, 'wb').write(content))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield dict(root=root, port=port, images=images, pki=pki)
+    yield dict(root=root, port=port, images=images, pki=pki, requests=server.requests)
     server.shutdown()
     server.server_close()
 
@@ -199,6 +206,49 @@ def test_signature_by_another_key_is_refused(registry, tmp_path, signer, run_mod
     result = run_module(aci_fetch.main, fetch_args(registry, tmp_path, 'localhost/app:v1', trusted_key=signer['pubkey']),
                         expect_failure=True)
     assert 'signature check of' in result['msg']
+
+
+def sign_with_ecdsa(registry, signer, path='app1', version='v1'):
+    image = registry['root'] / path / ('%s-linux-amd64.aci' % version)
+    sig, _fpr = g.sign_detached(signer['gpg'], signer['ec_fpr'], str(image))
+    (registry['root'] / path / ('%s-linux-amd64.aci.asc' % version)).write_bytes(sig)
+
+
+def assert_refused_as_rkt_would(result, signer):
+    assert 'the way rkt would' in result['msg'] and 'key %s' % signer['ec_fpr'] in result['msg']
+    assert "rkt 1.30's OpenPGP library" in result['msg'] and 'signatures by nistp256 keys' in result['msg']
+    assert 'Nothing was written' in result['msg']
+
+
+def test_trusted_ecdsa_key_is_refused_as_rkt_refuses_it(registry, tmp_path, signer, run_module):
+    sign_with_ecdsa(registry, signer)
+    args = fetch_args(registry, tmp_path, 'localhost/app1:v1', trusted_key=signer['ec_pubkey'])
+    assert_refused_as_rkt_would(run_module(aci_fetch.main, args, expect_failure=True), signer)
+    assert os.listdir(str(tmp_path / 'out')) == []
+
+
+def test_discovered_ecdsa_key_is_refused_even_when_pinned(registry, tmp_path, signer, run_module):
+    sign_with_ecdsa(registry, signer)
+    (registry['root'] / webroot.PUBKEYS_FILE).write_text(signer['ec_pubkey'])
+    args = fetch_args(registry, tmp_path, 'localhost/app1:v1', key_fingerprint=signer['ec_fpr'])
+    assert_refused_as_rkt_would(run_module(aci_fetch.main, args, expect_failure=True), signer)
+    assert os.listdir(str(tmp_path / 'out')) == []
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_kept_copy_and_an_ecdsa_key_fail_without_downloading_again(registry, tmp_path, signer, run_module,
+                                                                   check_mode):
+    args = fetch_args(registry, tmp_path, 'localhost/app1:v1', trusted_key=signer['pubkey'])
+    run_module(aci_fetch.main, args, expect_failure=False)
+    kept = open(args['dest'], 'rb').read()
+    sign_with_ecdsa(registry, signer)
+    del registry['requests'][:]
+    result = run_module(aci_fetch.main, dict(args, trusted_key=signer['ec_pubkey']), check_mode=check_mode,
+                        expect_failure=True)
+    assert_refused_as_rkt_would(result, signer)
+    assert open(args['dest'], 'rb').read() == kept
+    assert '/app1/v1-linux-amd64.aci.asc' in registry['requests']
+    assert '/app1/v1-linux-amd64.aci' not in registry['requests']
 
 
 def test_image_under_the_wrong_name_is_refused(registry, tmp_path, signer, run_module):
