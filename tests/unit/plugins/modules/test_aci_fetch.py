@@ -122,7 +122,8 @@ def registry(tmp_path, pki, signer, run_module):
     port = server.server_address[1]
     site = webroot.WebRoot(str(root), DOMAIN, port)
     site.apply(site.plan(images), lambda p, content: open(p, 'wb').write(content))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for serve_forever's next poll: the default half second, on every test.
+    thread = threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=0.02), daemon=True)
     thread.start()
     yield dict(root=root, port=port, images=images, pki=pki, requests=server.requests)
     server.shutdown()
