@@ -112,7 +112,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 image_id:
-  description: The image ID, C(sha512-) and the hex SHA-512 of the uncompressed image, as rkt shows it.
+  description:
+    - The image ID, C(sha512-) and the hex SHA-512 of the uncompressed image.
+    - rkt shows its first 64 hexadecimal digits (C(rkt fetch --full), C(rkt image list --full)).
   returned: success, unless only checked in check mode
   type: str
   sample: sha512-af012352c31579df90db605baaa140de...
