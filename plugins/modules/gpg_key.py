@@ -64,8 +64,8 @@ options:
       - The key's algorithm. One sign-only primary key is created, without subkeys.
       - Only RSA keys are made. rkt 1.30 verifies signatures with a 2016 C(golang.org/x/crypto/openpgp)
         that reads only RSA and DSA keys. With an ECDSA key among the trusted keys of an image prefix,
-        every C(rkt fetch) under that prefix fails with C(openpgp: invalid data: primary key cannot be
-        used for signatures). The other choices are refused with an error that says so.
+        every C(rkt fetch) under that prefix fails with the error C(primary key cannot be used for
+        signatures). The other choices are refused with an error that says so.
       - An existing key with another algorithm is not replaced. The module fails instead, so delete the
         old key with O(state=absent) or choose another user id. An existing key that rkt cannot read,
         such as an ECDSA key, is reported in the same way, whatever O(algorithm) asks for.

@@ -61,8 +61,8 @@ def rkt():
     except OSError as e:
         pytest.fail('%s cannot be run: %s' % (origin, e))
     if proc.returncode != 0 or 'rkt Version: 1.30.' not in proc.stdout:
-        pytest.fail('%s is not rkt 1.30 (`rkt version`: rc=%d, %s%s)' % (origin, proc.returncode, proc.stdout,
-                                                                           proc.stderr))
+        pytest.fail('%s is not rkt 1.30 (`rkt version`: rc=%d, %s%s)'
+                    % (origin, proc.returncode, proc.stdout, proc.stderr))
     return path
 
 

@@ -525,7 +525,7 @@ def test_rkt_refuses_the_keys_rkt_problem_refuses(foreign, rkt_fetch, tiny_aci, 
 
 
 def test_one_ecdsa_key_beside_the_signer_fails_every_fetch_of_the_prefix(keyring, foreign, rkt_fetch, tiny_aci,
-                                                                        tmp_path):
+                                                                         tmp_path):
     """Why the client role must own its prefix directory: rkt reads every key there, and one it
     cannot read fails the fetch even with the signer's good key right beside it."""
     image = tmp_path / 'image.aci'
