@@ -89,6 +89,10 @@ class SignatureError(GpgError):
     """A signature does not verify (bad, made by another key, not a signature at all...)."""
 
 
+class RktSignatureError(SignatureError):
+    """A signature gpg accepts and rkt does not: re-signing the same file makes a good one."""
+
+
 class RktKeyError(GpgError):
     """A key rkt cannot read: no signature by it will ever verify for rkt, whatever gpg says."""
 
@@ -679,7 +683,8 @@ def verify_detached(pubkey_armored, data_path, sig_bytes):
                            'the first key of a file); found %d.' % len(fprs), stderr=getattr(imported, 'stderr', None))
         # Every key we verify with passes here. gpg verifies ECDSA and EdDSA signatures that rkt
         # refuses, and where the two disagree about a key, rkt is the client that counts.
-        problem = rkt_problem(_key_info(gpg.list_keys()[0], ()))
+        key = _key_info(gpg.list_keys()[0], ())
+        problem = rkt_problem(key)
         if problem:
             raise RktKeyError('key %s: %s' % (fprs[0], problem))
         sig_path = os.path.join(home, 'sig')
@@ -691,17 +696,71 @@ def verify_detached(pubkey_armored, data_path, sig_bytes):
         if signer != fprs[0]:
             raise SignatureError('the signature was made by key %s, not by the given public key %s.'
                                  % (signer, fprs[0]), stderr=result.stderr)
+        _check_rkt_signature_length(gpg, sig_path, key)
         return signer
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+# rkt 1.30's 2016 openpgp hands Go's crypto/rsa the signature value as OpenPGP stores it, without
+# leading zero bytes, and Go 1.19's rsa.VerifyPKCS1v15 wants exactly the modulus's length. So an
+# RSA signature whose value begins with a zero byte (1 in 256 to 1 in 128, by the modulus)
+# verifies with gpg and fails in rkt with "RSA verification failure". Measured with the real rkt:
+# 2040 bits of a 2048-bit key fail, 2042 and 2043 pass.
+RKT_SHORT_SIGNATURE = ('the RSA signature value is %d bits, shorter than the %d-bit key by a whole byte: gpg '
+                       'accepts it, rkt 1.30 fails it with "RSA verification failure" (about 1 signature in 200 '
+                       'is so); sign the file again')
+_SIG_VALUE_RE = re.compile(r'^\s*data: \[([0-9]+) bits\]')
+
+
+def _signature_value_bits(gpg, sig_path):
+    """The bit length of each signature packet's first value in ``sig_path`` (gpg --list-packets)."""
+    proc = subprocess.run(gpg.make_args(['--list-packets', sig_path], False), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=getattr(gpg, 'env', None), check=False)
+    bits, in_signature = [], False
+    for line in proc.stdout.decode('utf-8', 'replace').splitlines():
+        if line.startswith(':'):
+            in_signature = line.startswith(':signature packet:')
+        elif in_signature:
+            m = _SIG_VALUE_RE.match(line)
+            if m:
+                bits.append(int(m.group(1)))
+                in_signature = False
+    return bits
+
+
+def _check_rkt_signature_length(gpg, sig_path, key):
+    """Raise RktSignatureError for an RSA signature rkt would fail although gpg verified it.
+
+    Only the primary key's size is known here, so a key with a signing subkey is not checked
+    (gpg_key makes none)."""
+    if key['key_type'] != 'RSA' or not key['key_size'] or any('s' in sub['capabilities'] for sub in key['subkeys']):
+        return
+    for bits in _signature_value_bits(gpg, sig_path):
+        if (bits + 7) // 8 < (key['key_size'] + 7) // 8:
+            raise RktSignatureError(RKT_SHORT_SIGNATURE % (bits, key['key_size']))
+
+
+# Each attempt is short at most 1 time in 128: six in a row, once in 4e12 signatures.
+RKT_SIGNING_ATTEMPTS = 6
 
 
 def sign_and_check(gpg, fingerprint, data_path, passphrase=None):
     """``sign_detached``, then ``verify_detached`` against the exported public key: what is
     returned is known to verify for a client holding only ``export_public_key``. Returns
     ``(signature_bytes, primary_fingerprint)``."""
-    sig, dummy = sign_detached(gpg, fingerprint, data_path, passphrase)
-    signer = verify_detached(export_public_key(gpg, fingerprint), data_path, sig)
+    public_key = export_public_key(gpg, fingerprint)
+    for attempt in range(RKT_SIGNING_ATTEMPTS):
+        sig, dummy = sign_detached(gpg, fingerprint, data_path, passphrase)
+        try:
+            signer = verify_detached(public_key, data_path, sig)
+            break
+        except RktSignatureError:
+            if attempt + 1 == RKT_SIGNING_ATTEMPTS:
+                raise
+            # The signature's creation time is in whole seconds: a second later the signed hash,
+            # and so the value, differ.
+            time.sleep(1.0)
     return sig, signer
 
 

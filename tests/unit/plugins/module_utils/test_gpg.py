@@ -464,7 +464,11 @@ def rkt_id(image_id):
 
 def sign_for_rkt(gpg, fpr, image, passphrase=None):
     """Writes ``<image>.asc`` by key ``fpr`` as aci_sign does; returns {fpr: its public key}."""
-    sig, dummy = g.sign_detached(gpg, fpr, str(image), passphrase)
+    if g.rkt_problem(g.get_key(gpg, fpr)):
+        # sign_and_check refuses keys rkt cannot read; these tests show what rkt does with them.
+        sig, dummy = g.sign_detached(gpg, fpr, str(image), passphrase)
+    else:
+        sig, dummy = g.sign_and_check(gpg, fpr, str(image), passphrase)
     with open('%s.asc' % image, 'wb') as f:
         f.write(sig)
     return {fpr: g.export_public_key(gpg, fpr)}
@@ -537,3 +541,66 @@ def test_one_ecdsa_key_beside_the_signer_fails_every_fetch_of_the_prefix(keyring
     mixed = rkt_fetch(image, RKT_IMAGE, trusted)
     assert mixed.returncode != 0 and not mixed.stdout.strip(), mixed.stderr
     assert RKT_REFUSALS['nistp256'] in mixed.stderr, mixed.stderr
+
+
+def short_signature(gpg, fpr, tmp_path, tiny_aci):
+    """An image and a signature of it by the 2048-bit key ``fpr`` whose value starts with a zero
+    byte, found by signing new images (a few hundred at most, bounded)."""
+    for attempt in range(4000):
+        image = tmp_path / ('short-%d.aci' % attempt)
+        tiny_aci(image, RKT_IMAGE, 'attempt %d' % attempt)
+        sig, dummy = g.sign_detached(gpg, fpr, str(image), PASS)
+        sig_path = tmp_path / ('short-%d.aci.asc' % attempt)
+        sig_path.write_bytes(sig)
+        if g._signature_value_bits(gpg, str(sig_path))[0] <= 2040:
+            return image, sig
+        image.unlink()
+        sig_path.unlink()
+    pytest.fail('no short signature in 4000 attempts (expected about 1 in 200)')
+
+
+def test_rkt_fails_an_rsa_signature_with_a_leading_zero_byte_that_gpg_accepts(keyring, rkt_fetch, tiny_aci,
+                                                                              tmp_path):
+    gpg, fpr = keyring['gpg'], keyring['rsa']
+    image, sig = short_signature(gpg, fpr, tmp_path, tiny_aci)
+    with open('%s.asc' % image, 'rb') as f:
+        assert g._verify_status(gpg.verify_file(f, data_filename=str(image)).stderr) == fpr
+    public_key = g.export_public_key(gpg, fpr)
+    refused = rkt_fetch(image, RKT_IMAGE, {fpr: public_key})
+    assert refused.returncode != 0 and 'RSA verification failure' in refused.stderr, refused.stderr
+    # Where gpg and rkt disagree, rkt is right: verification says so, and aci_sign signs again.
+    with pytest.raises(g.RktSignatureError) as e:
+        g.verify_detached(public_key, str(image), sig)
+    assert 'rkt 1.30 fails it with "RSA verification failure"' in str(e.value) and 'sign the file again' in str(e.value)
+    assert g.read_signature_signer(public_key, str(image), '%s.asc' % image) is None
+
+
+def test_sign_and_check_signs_again_until_rkt_can_verify(keyring, rkt_fetch, tiny_aci, tmp_path, monkeypatch):
+    gpg, fpr = keyring['gpg'], keyring['rsa']
+    image, short = short_signature(gpg, fpr, tmp_path, tiny_aci)
+    real_sign, signed, slept = g.sign_detached, [], []
+
+    def sign_short_first(*args):
+        signed.append(args)
+        return (short, fpr) if len(signed) == 1 else real_sign(*args)
+
+    monkeypatch.setattr(g, 'sign_detached', sign_short_first)
+    monkeypatch.setattr(g.time, 'sleep', lambda seconds: (slept.append(seconds), real_sleep(seconds)))
+    sig, signer = g.sign_and_check(gpg, fpr, str(image), PASS)
+    assert signer == fpr and sig != short and len(signed) >= 2 and slept and slept[0] == 1.0
+    with open('%s.asc' % image, 'wb') as f:
+        f.write(sig)
+    ok = rkt_fetch(image, RKT_IMAGE, {fpr: g.export_public_key(gpg, fpr)})
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_sign_and_check_gives_up_after_its_attempts(keyring, tiny_aci, tmp_path, monkeypatch):
+    gpg, fpr = keyring['gpg'], keyring['rsa']
+    image, short = short_signature(gpg, fpr, tmp_path, tiny_aci)
+    monkeypatch.setattr(g, 'sign_detached', lambda *args: (short, fpr))
+    monkeypatch.setattr(g.time, 'sleep', lambda seconds: None)
+    with pytest.raises(g.RktSignatureError):
+        g.sign_and_check(gpg, fpr, str(image), PASS)
+
+
+real_sleep = time.sleep
