@@ -15,6 +15,9 @@ description:
     kept. A changed file, another key, or a damaged signature file causes a new signature.
   - Before it is written, each new signature is verified against the key's exported public key, in a
     temporary keyring that holds only that key, as a client would after C(rkt trust).
+  - Only signatures rkt verifies are kept. rkt 1.30 fails an RSA signature whose value begins with a
+    zero byte (about 1 signature in 200; gpg accepts it), so such a signature is made again a second
+    later, and an existing one is replaced.
   - The signature file is replaced atomically, so a failure leaves the previous signature as it was.
   - The passphrase is only used when a signature has to be made. A run that keeps a valid signature does
     not unlock the key.
