@@ -16,6 +16,9 @@ description:
     (O(rootfs)) plus a manifest given as options, or from an existing image (O(from_aci)) whose
     manifest is changed by the options, the C(actool patch-manifest) case used to publish a
     public image under your own name.
+  - Programs and files of the host that runs the module can be added (O(programs), O(files)), alone
+    or on top of O(rootfs) or O(src). Each program comes with every shared library the dynamic
+    loader would load for it, found by reading the ELF files (never by running them or C(ldd)).
   - The manifest is checked against the appc rules before anything is written; every error names
     the field (for example C(app.ports[1].port)) and says what is allowed. Missing C(os) or
     C(arch) labels, which rkt needs, give a warning.
@@ -42,13 +45,49 @@ options:
       - An image layout directory holding a C(manifest) file and a C(rootfs) directory, and
         nothing else.
       - The manifest options below, when given, change the layout's manifest.
-      - Exactly one of O(src), O(rootfs) and O(from_aci) is required.
+      - Exactly one of O(src), O(rootfs) and O(from_aci) is required, unless O(programs) or O(files)
+        give the whole root filesystem.
     type: path
   rootfs:
     description:
       - A directory whose content becomes the image's root filesystem; the manifest comes from
         the options below and O(name) is required.
     type: path
+  programs:
+    description:
+      - Programs of the host that runs the module (absolute paths), each put into the root filesystem
+        at its own path together with everything the dynamic loader needs to start it, resolved as
+        glibc's C(ld.so) resolves them. The ELF interpreter (C(PT_INTERP)) at its exact path, every
+        C(DT_NEEDED) library searched in C(DT_RPATH), C(DT_RUNPATH) (with C($ORIGIN)), the loader's
+        cache C(/etc/ld.so.cache) and the default directories, recursively. C(LD_LIBRARY_PATH) plays no part.
+      - Symlinks stay symlinks (the soname link and its target, symlinked directories such as a
+        merged-C(/usr) C(/lib)), so the paths the loader uses exist in the image as on the host.
+      - A static program needs nothing more. A script's C(#!) interpreter is resolved the same way.
+      - A library that cannot be found fails the task, naming the program and the library. Nothing is
+        ever executed.
+      - Combines with O(rootfs) or O(src); a file that the root filesystem has too is an error. Not
+        with O(from_aci).
+    type: list
+    elements: path
+  files:
+    description:
+      - Single files of the host that runs the module, copied into the image as they are (no
+        libraries are looked for).
+      - Combines with O(programs), O(rootfs) and O(src) as O(programs) does.
+    type: list
+    elements: dict
+    suboptions:
+      src:
+        description: The file on the host.
+        type: path
+        required: true
+      dest:
+        description: Its absolute path in the image, for example C(/bin/app1).
+        type: str
+        required: true
+      mode:
+        description: Its mode in the image (for example V('0755')); the file's own mode when unset.
+        type: raw
   from_aci:
     description:
       - An existing image (compressed with gzip, bzip2 or xz, or not; found out from its content)
@@ -254,6 +293,19 @@ EXAMPLES = r'''
         port: 8080
     owner_root: true
 
+- name: The walkthrough's app1 - bash with its libraries, and a script
+  aci.registry.aci_build:
+    programs: [/usr/bin/bash]
+    files:
+      - src: /srv/build/app1.sh
+        dest: /bin/app1
+        mode: "0755"
+    dest: /srv/images/app1-v0.0.1-linux-amd64.aci
+    name: registry.example.com/app1
+    labels: {version: v0.0.1, os: linux, arch: amd64}
+    exec: [/usr/bin/bash, -c, /bin/app1]
+    owner_root: true
+
 - name: Package an image layout directory (manifest + rootfs/) as xz
   aci.registry.aci_build:
     src: /srv/build/tools
@@ -309,6 +361,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aci.registry.plugins.module_utils import aci
 from ansible_collections.aci.registry.plugins.module_utils import aci_dest
+from ansible_collections.aci.registry.plugins.module_utils import hostfiles
 from ansible_collections.aci.registry.plugins.module_utils.manifest import (
     MANIFEST_OPTIONS,
     ManifestError,
@@ -324,6 +377,12 @@ def argument_spec():
         src=dict(type='path'),
         rootfs=dict(type='path'),
         from_aci=dict(type='path'),
+        programs=dict(type='list', elements='path'),
+        files=dict(type='list', elements='dict', options=dict(
+            src=dict(type='path', required=True),
+            dest=dict(type='str', required=True),
+            mode=dict(type='raw'),
+        )),
         name=dict(type='str'),
         labels=dict(type='dict'),
         exec=dict(type='list', elements='str'),
@@ -371,10 +430,13 @@ def prepare(params):
         if tree and os.path.commonpath([os.path.realpath(tree), os.path.realpath(os.path.dirname(dest))]) \
                 == os.path.realpath(tree):
             raise aci.AciError('dest %s is inside %s; the image would contain itself' % (dest, tree))
-    source = aci.open_source(src=params['src'], rootfs=params['rootfs'], from_aci=params['from_aci'])
-    if params['rootfs'] is not None and params['name'] is None:
-        raise ManifestError(['name: required when building from rootfs (an AC Identifier such as '
-                             'registry.example.com/app)'], 'the options')
+    trees = dict((key, params[key]) for key in ('src', 'rootfs', 'from_aci'))
+    source = aci.open_source(**trees) if any(v is not None for v in trees.values()) else None
+    if params['programs'] or params['files']:
+        source = hostfiles.HostFilesSource(source, params['programs'], params['files'])
+    if source.manifest is None and params['name'] is None:
+        raise ManifestError(['name: required when building from rootfs, programs or files (an AC Identifier '
+                             'such as registry.example.com/app)'], 'the options')
     options = dict((option, params[option]) for option in MANIFEST_OPTIONS)
     manifest = manifest_from_options(options, base=source.manifest)
     warnings = validate_manifest(manifest, source='the resulting manifest')
@@ -384,8 +446,8 @@ def prepare(params):
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
-        mutually_exclusive=[('src', 'rootfs', 'from_aci')],
-        required_one_of=[('src', 'rootfs', 'from_aci')],
+        mutually_exclusive=[('src', 'rootfs', 'from_aci'), ('from_aci', 'programs'), ('from_aci', 'files')],
+        required_one_of=[('src', 'rootfs', 'from_aci', 'programs', 'files')],
         supports_check_mode=True,
         add_file_common_args=True,
     )
