@@ -41,26 +41,22 @@ for name in aci-demo-registry aci-demo-client; do
     done
 done
 
-# The sample image: a static busybox that says hello.
-mkdir -p "$state/rootfs/hello/bin"
-cp -p /bin/busybox "$state/rootfs/hello/bin/busybox"
-
 echo "== ansible-playbook aci.registry.site (CA, certificates, trust, nginx, publish, client trust and rkt)"
 ansible-playbook -i demo/inventory.yml aci.registry.site
 
 # What a user types on the client. No --insecure-options for the image and no `rkt trust`
 # prompt: discovery, TLS and the signature check rest on what the roles installed. Only
 # stage1-fly, which rkt's own build leaves unsigned, is imported without a signature check.
-fetch="rkt fetch --full $domain/hello:v1.0.0"
+fetch="rkt fetch --full $domain/app1:v0.0.1"
 stage1="rkt fetch --insecure-options=image /usr/local/lib/rkt/stage1-fly.aci"
-run="rkt run --no-overlay --stage1-name=$stage1_name $domain/hello:v1.0.0"
+run="rkt run --no-overlay --stage1-name=$stage1_name $domain/app1:v0.0.1"
 echo "== on aci-demo-client: $fetch"
 podman exec aci-demo-client sh -c "$fetch </dev/null" | tee "$state/fetched"
 podman exec aci-demo-client sh -c "$stage1 </dev/null" >/dev/null
 echo "== on aci-demo-client: $run"
 podman exec aci-demo-client sh -c "$run </dev/null" | tee "$state/ran"
 said=$(grep -m1 . "$state/ran" || true)
-[ "$said" = "hello from an aci.registry image" ] || { echo "demo: rkt run printed '$said'" >&2; exit 1; }
+[ "$said" = hello ] || { echo "demo: rkt run printed '$said'" >&2; exit 1; }
 
 registry_ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' aci-demo-registry)
 fingerprint=$(podman exec aci-demo-client ls /etc/rkt/trustedkeys/prefix.d/$domain)
@@ -74,7 +70,7 @@ aci.registry demo is up.
   again      podman exec aci-demo-client $fetch
              podman exec aci-demo-client $run
   catalog    podman exec aci-demo-client curl -s https://$domain/
-  discovery  podman exec aci-demo-client curl -s 'https://$domain/hello?ac-discovery=1'
+  discovery  podman exec aci-demo-client curl -s 'https://$domain/app1?ac-discovery=1'
   CA, keys   $top/$state/state/  (pki/ca.pem is the CA; gnupg/ the signing keyring; build/ the signed images)
   inventory  demo/inventory.yml - run it again with: ansible-playbook -i demo/inventory.yml aci.registry.site
   remove     make demo-clean
