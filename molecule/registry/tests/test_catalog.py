@@ -48,7 +48,8 @@ def dom():
 def test_catalog_lists_every_image_with_its_facts(dom):
     rows = re.findall(r'<tr class="image" data-name="([^"]+)" data-version="([^"]+)">(.*?)</tr>', dom)
     assert sorted((name, version) for name, version, dummy in rows) == sorted([
-        (DOMAIN + '/app', 'v0.0.1'), (DOMAIN + '/app', 'v0.0.2'), (DOMAIN + '/app1', 'v1.0.0'), (DOMAIN + '/team/tool', '1.0')])
+        (DOMAIN + '/app', 'v0.0.1'), (DOMAIN + '/app', 'v0.0.2'), (DOMAIN + '/app1', 'v1.0.0'), (DOMAIN + '/team/tool', '1.0'),
+        (DOMAIN + '/curl', 'v1')])
     for dummy_name, dummy_version, cells in rows:
         assert '<td class="platform">linux/amd64</td>' in cells
         assert re.search(r'<code>sha512-[0-9a-f]{128}</code>', cells)

@@ -9,7 +9,7 @@ import pytest
 
 DOMAIN = 'registry.aci.test'
 STATE = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'state')
-IMAGES = [('app', 'v0.0.1'), ('app', 'v0.0.2'), ('app1', 'v1.0.0'), ('team/tool', '1.0')]
+IMAGES = [('app', 'v0.0.1'), ('app', 'v0.0.2'), ('app1', 'v1.0.0'), ('team/tool', '1.0'), ('curl', 'v1')]
 
 
 def built_image_id(path, version):

@@ -53,7 +53,7 @@ def test_rkt_fetches_every_image_verified(fetched, path, version):
 
 def test_rkt_fetches_latest_without_a_version(fetched):
     name, rkt, results = fetched
-    newest = {'app': 'v0.0.2', 'app1': 'v1.0.0', 'team/tool': '1.0'}
+    newest = {'app': 'v0.0.2', 'app1': 'v1.0.0', 'team/tool': '1.0', 'curl': 'v1'}
     for path, version in newest.items():
         assert results[path].rc == 0, '%s %s: %s' % (name, path, results[path].stderr)
         assert results[path].stdout.strip() == rkt_image_id(built_image_id(path, version))
@@ -73,11 +73,18 @@ def test_app_and_app1_are_different_images_to_rkt(fetched):
     assert app.startswith('sha512-') and app1.startswith('sha512-') and app != app1
 
 
-def test_rkt_runs_a_published_image(replica):
+def test_rkt_runs_bash_built_from_the_controllers_programs(replica):
     name, rkt = replica
     result = rkt.run_app('%s/app1:v1.0.0' % DOMAIN)
     assert result.rc == 0, result.stderr
-    assert 'hello from app1-v1.0.0' in result.stdout
+    assert 'hello from app1-v1.0.0' in result.stdout.splitlines(), result.stdout
+
+
+def test_rkt_runs_curl_with_its_tls_libraries(replica):
+    name, rkt = replica
+    result = rkt.run_app('%s/curl:v1' % DOMAIN)
+    assert result.rc == 0, result.stderr
+    assert result.stdout.startswith('curl ') and 'OpenSSL' in result.stdout, result.stdout
 
 
 def test_rkt_refuses_a_tampered_image(replica, hosts_in, client, rkt_on):
