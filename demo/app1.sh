@@ -1,2 +1,2 @@
-# The walkthrough's app1: bash runs it (exec /bin/bash -c /bin/app1), so it needs no #! line.
+# shellcheck shell=bash
 echo hello
