@@ -107,7 +107,25 @@ class HostFilesSource(aci.TreeSource):
             if dest in plan and plan[dest][0] != os.path.realpath(src):
                 raise aci.AciError('%s: dest %s is also %s, %s' % (what, dest, plan[dest][2], plan[dest][0]))
             plan[dest] = (src, _mode(spec.get('mode'), what), what)
+        self._check_interpreters(plan, files)
         return plan
+
+    def _check_interpreters(self, plan, files):
+        """Warn about a file whose ``#!`` interpreter the image lacks: it could never start."""
+        links = dict((path, os.readlink(src)) for path, (src, dummy, what) in plan.items() if os.path.islink(src))
+        present = set(_through_links(path, links) for path in plan)
+        for number, spec in enumerate(files, 1):
+            with open(spec['src'], 'rb') as f:
+                head = f.readline(256)
+            words = head[2:].split() if head.startswith(b'#!') else []
+            if not words:
+                continue
+            interpreter = words[0].decode('utf-8', 'replace')
+            inside = _through_links(interpreter, links) if interpreter.startswith('/') else None
+            in_base = self.base is not None and os.path.lexists(os.path.join(self.base.rootfs, interpreter.lstrip('/')))
+            if inside not in present and not in_base:
+                self.warnings.add('files[%d] (%s) starts with #!%s, which is not in the image: add %s to programs, '
+                                  'or the script cannot start' % (number, spec['dest'], interpreter, interpreter))
 
     def _host(self, path):
         return os.path.join(self.rootfs, path.lstrip('/'))

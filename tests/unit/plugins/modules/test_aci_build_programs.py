@@ -144,3 +144,13 @@ def test_bad_programs_and_files_write_nothing(run, tmp_path, script, change, wor
     result = run(app1_args(tmp_path, script, **change), expect_failure=True)
     assert words in result['msg'] and 'Traceback' not in result['msg']
     assert not (tmp_path / 'app1.aci').exists()
+
+
+def test_a_script_whose_interpreter_is_missing_gets_a_warning(run, tmp_path, script, warnings):
+    script.write_text('#!/bin/zsh\necho hello\n')
+    run(app1_args(tmp_path, script), expect_failure=False)
+    assert any('files[1] (/bin/app1) starts with #!/bin/zsh, which is not in the image' in w for w in warnings)
+    del warnings[:]
+    script.write_text('#!/usr/bin/bash\necho hello\n')
+    run(app1_args(tmp_path, script), expect_failure=False)
+    assert not any('#!' in w for w in warnings)
