@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.aci.registry.plugins.module_utils import aci
 from ansible_collections.aci.registry.plugins.module_utils import gpg as g
 from ansible_collections.aci.registry.plugins.module_utils import manifest as acm
+from ansible_collections.aci.registry.plugins.modules import aci_build
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 ACTOOL = os.environ.get('ACTOOL', os.path.join(ROOT, '.build', 'bin', 'actool'))
@@ -39,6 +40,19 @@ def actool_validate(actool):
             'actool validate %s failed (rc=%d): %s' % (path, proc.returncode, proc.stderr)
 
     return validate
+
+
+@pytest.fixture
+def run_aci_build(run_module, actool_validate):
+    """``run_module`` for aci_build that has actool validate every image a run writes."""
+
+    def run_and_validate(args, **kwargs):
+        result = run_module(aci_build.main, args, **kwargs)
+        if result.get('changed') and not result.get('failed') and not kwargs.get('check_mode'):
+            actool_validate(args['dest'])
+        return result
+
+    return run_and_validate
 
 
 @pytest.fixture(scope='session')

@@ -9,22 +9,13 @@ import stat
 import pytest
 
 from ansible_collections.aci.registry.plugins.module_utils import aci
-from ansible_collections.aci.registry.plugins.modules import aci_build
 
 LABELS = {'version': '1.0.0', 'os': 'linux', 'arch': 'amd64'}
 
 
 @pytest.fixture
-def run(run_module, actool_validate):
-    """``run_module`` for aci_build that has actool validate every image a run writes."""
-
-    def run_and_validate(args, **kwargs):
-        result = run_module(aci_build.main, args, **kwargs)
-        if result.get('changed') and not result.get('failed') and not kwargs.get('check_mode'):
-            actool_validate(args['dest'])
-        return result
-
-    return run_and_validate
+def run(run_aci_build):
+    return run_aci_build
 
 
 @pytest.fixture

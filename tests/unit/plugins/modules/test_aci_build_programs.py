@@ -11,19 +11,13 @@ import tarfile
 import pytest
 
 from ansible_collections.aci.registry.plugins.module_utils import aci
-from ansible_collections.aci.registry.plugins.modules import aci_build
 
 LABELS = {'version': 'v0.0.1', 'os': 'linux', 'arch': 'amd64'}
 
 
 @pytest.fixture
-def run(run_module, actool_validate):
-    def run_and_validate(args, **kwargs):
-        result = run_module(aci_build.main, args, **kwargs)
-        if result.get('changed') and not result.get('failed') and not kwargs.get('check_mode'):
-            actool_validate(args['dest'])
-        return result
-    return run_and_validate
+def run(run_aci_build):
+    return run_aci_build
 
 
 @pytest.fixture
