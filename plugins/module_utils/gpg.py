@@ -461,11 +461,35 @@ def find_keys_by_uid(gpg, uid):
     return [k for k in list_keys(gpg) if uid in k['uids']]
 
 
-def rkt_problem(key):
-    """Why rkt could not verify signatures by ``key`` (a ``list_keys`` dict), or None when it can."""
-    if key['key_type'] in _RKT_KEY_TYPES:
+def rkt_problem(key, gpg=None):
+    """Why rkt could not verify signatures by ``key`` (a ``list_keys`` dict), or None when it can.
+
+    With ``gpg`` (a handle on a home holding the key) the key's own self-signatures are read too:
+    rkt refuses a whole key whose self-signature it cannot verify (see ``RKT_SHORT_SIGNATURE``)."""
+    if key['key_type'] not in _RKT_KEY_TYPES:
+        return RKT_CANNOT_READ.format(key['algorithm'], ', '.join(ALGORITHMS))
+    if gpg is not None:
+        bits = _short_self_signature(gpg, key)
+        if bits:
+            return RKT_SHORT_SELF_SIGNATURE % (bits, key['key_size'])
+    return None
+
+
+def _short_self_signature(gpg, key):
+    """The bit length of a self-signature of ``key`` that rkt would fail, or None."""
+    if key['key_type'] != 'RSA' or not key['key_size']:
         return None
-    return RKT_CANNOT_READ.format(key['algorithm'], ', '.join(ALGORITHMS))
+    armored = gpg.export_keys(key['fingerprint'], armor=True, minimal=True)
+    if isinstance(armored, str):
+        armored = armored.encode('ascii')
+    fd, path = tempfile.mkstemp(prefix='aci-key.')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(armored)
+        short = [bits for bits in _signature_value_bits(gpg, path) if (bits + 7) // 8 < (key['key_size'] + 7) // 8]
+    finally:
+        os.unlink(path)
+    return short[0] if short else None
 
 
 def key_parameters(name_real, name_email=None, name_comment=None, algorithm=DEFAULT_ALGORITHM,
@@ -502,6 +526,17 @@ def generate_key(gpg, name_real, name_email=None, name_comment=None, algorithm=D
     (getrandom), so this does not block waiting for entropy.
     """
     params = key_parameters(name_real, name_email, name_comment, algorithm, expire, passphrase)
+    for attempt in range(RKT_SIGNING_ATTEMPTS):
+        fpr = _generate(gpg, params, passphrase)
+        # A fresh key whose self-signature rkt cannot verify (as short signatures go, 1 key in
+        # 128 to 256) is useless to rkt: it is deleted and another one made.
+        if rkt_problem(get_key(gpg, fpr), gpg) is None or attempt + 1 == RKT_SIGNING_ATTEMPTS:
+            return fpr
+        delete_key(gpg, fpr)
+    return fpr
+
+
+def _generate(gpg, params, passphrase):
     # Not python-gnupg's gen_key: it cannot also hand gpg the passphrase on --passphrase-fd. The
     # "Passphrase:" parameter protects the new key, but gpg then asks the agent to unlock that key
     # again for its self-signature, and an agent that caches nothing (prepare_home) can only get
@@ -684,7 +719,7 @@ def verify_detached(pubkey_armored, data_path, sig_bytes):
         # Every key we verify with passes here. gpg verifies ECDSA and EdDSA signatures that rkt
         # refuses, and where the two disagree about a key, rkt is the client that counts.
         key = _key_info(gpg.list_keys()[0], ())
-        problem = rkt_problem(key)
+        problem = rkt_problem(key, gpg)
         if problem:
             raise RktKeyError('key %s: %s' % (fprs[0], problem))
         sig_path = os.path.join(home, 'sig')
@@ -707,6 +742,9 @@ def verify_detached(pubkey_armored, data_path, sig_bytes):
 # RSA signature whose value begins with a zero byte (1 in 256 to 1 in 128, by the modulus)
 # verifies with gpg and fails in rkt with "RSA verification failure". Measured with the real rkt:
 # 2040 bits of a 2048-bit key fail, 2042 and 2043 pass.
+RKT_SHORT_SELF_SIGNATURE = ('its self-signature (made by gpg when the key was made) is %d bits, shorter than '
+                            'the %d-bit key by a whole byte: rkt 1.30 cannot verify it and so refuses the whole '
+                            'key ("user ID self-signature invalid"); make a new key')
 RKT_SHORT_SIGNATURE = ('the RSA signature value is %d bits, shorter than the %d-bit key by a whole byte: gpg '
                        'accepts it, rkt 1.30 fails it with "RSA verification failure" (about 1 signature in 200 '
                        'is so); sign the file again')
@@ -788,6 +826,6 @@ def read_public_keys(data):
     try:
         gpg = _gpg(home, options=['--no-autostart'])
         gpg.import_keys(data)
-        return [dict(key, rkt_problem=rkt_problem(key)) for key in list_keys(gpg)]
+        return [dict(key, rkt_problem=rkt_problem(key, gpg)) for key in list_keys(gpg)]
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -140,7 +140,7 @@ def _signing_key(module, gpg, fingerprint, home):
     if key['expired']:
         module.fail_json(msg='Key %s expired on %s; extend it (aci.registry.gpg_key expire) or sign with another key.'
                          % (key['fingerprint'], gpgutil.iso_time(key['expires'])))
-    problem = gpgutil.rkt_problem(key)
+    problem = gpgutil.rkt_problem(key, gpg)
     if problem:
         module.fail_json(msg='Key %s: %s' % (key['fingerprint'], problem))
     capabilities = key['capabilities'] + ''.join(s['capabilities'] for s in key['subkeys']

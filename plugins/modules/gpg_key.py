@@ -235,10 +235,10 @@ def _key_result(key, public_key):
                 expires=gpgutil.iso_time(key['expires']), public_key=public_key)
 
 
-def _refuse_keys_rkt_cannot_read(module, keys, uid):
+def _refuse_keys_rkt_cannot_read(module, gpg, keys, uid):
     """Fail on a key under ``uid`` that rkt cannot read: it is neither used nor replaced."""
     for key in keys:
-        problem = gpgutil.rkt_problem(key)
+        problem = gpgutil.rkt_problem(key, gpg)
         if problem:
             module.fail_json(msg='gnupghome holds key %s with user id %r: %s This key is neither used nor '
                              'replaced: delete it with state=absent and fingerprint=%s, or choose another '
@@ -251,10 +251,11 @@ def _refuse_existing_key_rkt_cannot_read(module, home, uid):
     if not gpgutil.has_keyring(home):
         return  # no key to name, and reading would make gpg create a keyring
     try:
-        keys = gpgutil.find_keys_by_uid(gpgutil.open_home(home), uid)
+        gpg = gpgutil.open_home(home)
+        keys = gpgutil.find_keys_by_uid(gpg, uid)
     except gpgutil.GpgError:
         return  # the refused algorithm is still worth reporting
-    _refuse_keys_rkt_cannot_read(module, keys, uid)
+    _refuse_keys_rkt_cannot_read(module, gpg, keys, uid)
 
 
 def _write(module, path, content, mode):
@@ -295,7 +296,7 @@ def _present(module, result):
 
     gpg = gpgutil.open_home(home)
     matches = gpgutil.find_keys_by_uid(gpg, uid)
-    _refuse_keys_rkt_cannot_read(module, matches, uid)
+    _refuse_keys_rkt_cannot_read(module, gpg, matches, uid)
     secret = [k for k in matches if k['secret']]
     if len(secret) > 1:
         module.fail_json(msg='%d secret keys carry the user id %r (%s); delete the extra ones with state=absent '

@@ -604,3 +604,51 @@ def test_sign_and_check_gives_up_after_its_attempts(keyring, tiny_aci, tmp_path,
 
 
 real_sleep = time.sleep
+
+
+# A throw-away, unprotected test key that gpg made with a self-signature starting with a zero byte
+# (found by making keys until one had it, about 1 in 200): rkt cannot read such a key.
+SHORT_SELF_SIGNATURE_KEY = os.path.join(os.path.dirname(__file__), 'data', 'short-self-signature.asc')
+SHORT_SELF_SIGNATURE_FPR = '4A7B99515F705D78552987814610496B8C1EE77A'
+
+
+def short_self_signature(gpg):
+    """The test key above, imported into ``gpg``'s home."""
+    with open(SHORT_SELF_SIGNATURE_KEY, 'rb') as f:
+        assert SHORT_SELF_SIGNATURE_FPR in gpg.import_keys(f.read()).fingerprints
+    return g.get_key(gpg, SHORT_SELF_SIGNATURE_FPR)
+
+
+def test_rkt_refuses_a_key_whose_self_signature_starts_with_a_zero_byte(homes, rkt_fetch, tiny_aci, tmp_path):
+    gpg = g.open_home(homes.new())
+    key = short_self_signature(gpg)
+    fpr = key['fingerprint']
+    assert 'self-signature' in g.rkt_problem(key, gpg) and 'make a new key' in g.rkt_problem(key, gpg)
+    assert g.rkt_problem(key) is None, 'the algorithm alone is fine: only the packets tell'
+    image = tmp_path / 'image.aci'
+    tiny_aci(image, RKT_IMAGE)
+    sig, dummy = g.sign_detached(gpg, fpr, str(image))
+    with open('%s.asc' % image, 'wb') as f:
+        f.write(sig)
+    public_key = g.export_public_key(gpg, fpr)
+    refused = rkt_fetch(image, RKT_IMAGE, {fpr: public_key})
+    assert refused.returncode != 0 and 'user ID self-signature invalid' in refused.stderr, refused.stderr
+    with pytest.raises(g.RktKeyError):
+        g.verify_detached(public_key, str(image), sig)
+    assert 'self-signature' in g.read_public_keys(public_key)[0]['rkt_problem']
+
+
+def test_generate_key_makes_another_key_when_rkt_could_not_read_the_first(homes, monkeypatch):
+    gpg = g.open_home(homes.new())
+    bad = short_self_signature(gpg)['fingerprint']
+    real_generate, made = g._generate, []
+
+    def short_first(*args):
+        made.append(bad if not made else real_generate(*args))
+        return made[-1]
+
+    monkeypatch.setattr(g, '_generate', short_first)
+    fpr = g.generate_key(gpg, 'Made again', algorithm='rsa2048')
+    assert fpr != bad and len(made) == 2
+    assert g.get_key(gpg, bad) is None, 'the unreadable key is deleted'
+    assert g.rkt_problem(g.get_key(gpg, fpr), gpg) is None
