@@ -17,6 +17,9 @@ description:
   - Uses GnuPG 2.2 or later through python-gnupg. Keys live in the GnuPG home (no C(%pubring) or
     C(%secring) files). Key generation draws from the kernel random number generator and does not
     block waiting for entropy. C(rng-tools) or C(haveged) are not needed.
+  - Every key made is one rkt 1.30 can read. rkt refuses a whole RSA key whose self-signature value begins
+    with a zero byte (about 1 key in 200; gpg accepts it), so such a new key is deleted and made again,
+    and such an existing key is reported, not used.
   - GnuPG gives a key that it generates ultimate owner trust, so no interactive C(--edit-key ... trust) step is needed.
 author:
   - aci.registry maintainers (!UNKNOWN)
