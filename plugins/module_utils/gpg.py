@@ -486,10 +486,9 @@ def _short_self_signature(gpg, key):
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(armored)
-        short = [bits for bits in _signature_value_bits(gpg, path) if (bits + 7) // 8 < (key['key_size'] + 7) // 8]
+        return _short_rsa_value(gpg, path, key)
     finally:
         os.unlink(path)
-    return short[0] if short else None
 
 
 def key_parameters(name_real, name_email=None, name_comment=None, algorithm=DEFAULT_ALGORITHM,
@@ -767,6 +766,15 @@ def _signature_value_bits(gpg, sig_path):
     return bits
 
 
+def _short_rsa_value(gpg, packets_path, key):
+    """The bit length of the first signature in ``packets_path`` whose value is a whole byte
+    shorter than the RSA ``key`` (what rkt fails), or None."""
+    for bits in _signature_value_bits(gpg, packets_path):
+        if (bits + 7) // 8 < (key['key_size'] + 7) // 8:
+            return bits
+    return None
+
+
 def _check_rkt_signature_length(gpg, sig_path, key):
     """Raise RktSignatureError for an RSA signature rkt would fail although gpg verified it.
 
@@ -774,9 +782,9 @@ def _check_rkt_signature_length(gpg, sig_path, key):
     (gpg_key makes none)."""
     if key['key_type'] != 'RSA' or not key['key_size'] or any('s' in sub['capabilities'] for sub in key['subkeys']):
         return
-    for bits in _signature_value_bits(gpg, sig_path):
-        if (bits + 7) // 8 < (key['key_size'] + 7) // 8:
-            raise RktSignatureError(RKT_SHORT_SIGNATURE % (bits, key['key_size']))
+    bits = _short_rsa_value(gpg, sig_path, key)
+    if bits:
+        raise RktSignatureError(RKT_SHORT_SIGNATURE % (bits, key['key_size']))
 
 
 # Each attempt is short at most 1 time in 128: six in a row, once in 4e12 signatures.
