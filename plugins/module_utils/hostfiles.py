@@ -63,6 +63,11 @@ def _through_links(path, links):
     raise aci.AciError('%s: too many levels of symbolic links among the files taken from the host' % path)
 
 
+def _links(plan):
+    """``{image path: link text}`` of the planned entries that are symlinks on the host."""
+    return dict((path, os.readlink(src)) for path, (src, dummy, what) in plan.items() if os.path.islink(src))
+
+
 def _same_place(theirs, mine):
     """Whether a rootfs entry and a host entry of one name agree: two directories, or two
     symlinks to the same target (a rootfs laid out like the host, /lib -> usr/lib)."""
@@ -112,7 +117,7 @@ class HostFilesSource(aci.TreeSource):
 
     def _check_interpreters(self, plan, files):
         """Warn about a file whose ``#!`` interpreter the image lacks: it could never start."""
-        links = dict((path, os.readlink(src)) for path, (src, dummy, what) in plan.items() if os.path.islink(src))
+        links = _links(plan)
         present = set(_through_links(path, links) for path in plan)
         for number, spec in enumerate(files, 1):
             with open(spec['src'], 'rb') as f:
@@ -140,7 +145,7 @@ class HostFilesSource(aci.TreeSource):
                 raise aci.AciError('%s (%s): cannot read %s: %s' % (path, what, src, e.strerror))
             if not (stat.S_ISREG(stats[path].st_mode) or stat.S_ISLNK(stats[path].st_mode)):
                 raise aci.AciError('%s (%s): %s is neither a file nor a symlink' % (path, what, src))
-        dir_links = dict((path, os.readlink(self.plan[path][0])) for path, st in stats.items() if stat.S_ISLNK(st.st_mode))
+        dir_links = _links(self.plan)
         # A file meant for /bin/app1 where the plan makes /bin a link to usr/bin (merged /usr)
         # goes where the link leads, as it would on the host.
         placed = {}
