@@ -7,6 +7,8 @@ import subprocess
 
 import pytest
 
+from conftest import name_pointed_at
+
 DOMAIN = 'registry.aci.test'
 STATE = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'state')
 IMAGES = [('app', 'v0.0.1'), ('app', 'v0.0.2'), ('app1', 'v1.0.0'), ('team/tool', '1.0'), ('curl', 'v1')]
@@ -42,12 +44,8 @@ def client(hosts_in):
 @pytest.fixture(scope='module', params=['aci-reg1', 'aci-reg2'])
 def registry(request, client):
     """Point the registry's name at one replica, as DNS or a load balancer would."""
-    address = client.check_output('getent ahostsv4 %s | head -1 | cut -d" " -f1' % request.param)
-    # /etc/hosts is a bind mount in the container: rewrite it in place rather than rename over it.
-    drop = "grep -v ' %s$' /etc/hosts > /tmp/hosts; cat /tmp/hosts > /etc/hosts" % DOMAIN
-    client.run_expect([0], "%s; echo '%s %s' >> /etc/hosts" % (drop, address, DOMAIN))
-    yield request.param
-    client.run(drop)
+    with name_pointed_at(client, DOMAIN, request.param):
+        yield request.param
 
 
 @pytest.mark.parametrize('path, version', IMAGES)

@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.aci.registry.plugins.module_utils import gpg
 
-from conftest import rkt_image_id
+from conftest import name_pointed_at, rkt_image_id
 from test_fleet import DOMAIN, IMAGES, built_image_id
 
 KEY_DIR = '/etc/rkt/trustedkeys/prefix.d/%s' % DOMAIN
@@ -22,12 +22,8 @@ def client(hosts_in):
 @pytest.fixture(scope='module', params=['aci-reg1', 'aci-reg2'])
 def replica(request, client, rkt_on):
     """The registry's name pointed at one replica, and an empty rkt store for it."""
-    address = client.check_output('getent ahostsv4 %s | head -1 | cut -d" " -f1' % request.param)
-    # /etc/hosts is a bind mount in the container: rewrite it in place rather than rename over it.
-    drop = "grep -v ' %s$' /etc/hosts > /tmp/hosts; cat /tmp/hosts > /etc/hosts" % DOMAIN
-    client.run_expect([0], "%s; echo '%s %s' >> /etc/hosts" % (drop, address, DOMAIN))
-    yield request.param, rkt_on(client, '/var/tmp/rkt-%s' % request.param)
-    client.run(drop)
+    with name_pointed_at(client, DOMAIN, request.param):
+        yield request.param, rkt_on(client, '/var/tmp/rkt-%s' % request.param)
 
 
 @pytest.fixture(scope='module')
