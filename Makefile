@@ -27,14 +27,17 @@ export CONTAINERS_CONF := $(CURDIR)/tests/hosts/containers.conf
 export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0
 
+# The older ansible-core lines meta/runtime.yml claims; `make compat` runs sanity and units on each.
+CORE_SERIES := 2.17 2.18
+
 SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help deps venv collection image actool sanity units lint molecule test demo demo-clean build clean $(addprefix molecule-,$(SCENARIOS))
+.PHONY: help deps venv collection image actool sanity units lint compat $(addprefix compat-,$(CORE_SERIES)) molecule test demo demo-clean build clean $(addprefix molecule-,$(SCENARIOS))
 
 help:
 	@echo 'make demo    set up a registry and a client in containers, publish and fetch a signed image'
 	@echo 'make test    sanity, unit tests, ansible-lint and every molecule scenario'
-	@echo 'make units | sanity | lint | molecule | molecule-<scenario> | build | image | demo-clean | clean'
+	@echo 'make units | sanity | lint | compat | molecule | molecule-<scenario> | build | image | demo-clean | clean'
 
 # System packages (Debian): podman and its runtime, debootstrap for the test-host image, gnupg.
 deps: $(BUILD)/deps.stamp
@@ -43,7 +46,7 @@ $(BUILD)/deps.stamp: tests/hosts/apt-packages.txt
 	@mkdir -p $(@D) && touch $@
 
 venv: $(VENV)/.stamp
-$(VENV)/.stamp: requirements.txt requirements-dev.txt
+$(VENV)/.stamp: requirements.txt requirements-dev.txt tests/constraints.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/pip install -q -U pip
 	$(BIN)/pip install -q -r requirements-dev.txt
@@ -81,13 +84,24 @@ units: $(COLLECTIONS)/.stamp $(BUILD)/bin/actool
 lint: $(COLLECTIONS)/.stamp
 	$(BIN)/ansible-lint --profile production
 
+# A venv per ansible-core line, with the collection's requirements and the unit-test tools.
+compat: $(addprefix compat-,$(CORE_SERIES))
+$(addprefix compat-,$(CORE_SERIES)): compat-%: $(BUILD)/core-%/.stamp $(COLLECTIONS)/.stamp $(BUILD)/bin/actool
+	ANSIBLE_CORE_SERIES=$* tests/sanity/run.sh
+	PATH=$(BUILD)/core-$*/bin:$$PATH $(BUILD)/core-$*/bin/pytest -q tests/unit
+$(BUILD)/core-%/.stamp: requirements.txt tests/constraints.txt $(BUILD)/deps.stamp
+	test -x $(@D)/bin/python || python3 -m venv $(@D)
+	$(@D)/bin/pip install -q -U pip
+	$(@D)/bin/pip install -q 'ansible-core~=$*.0' -r requirements.txt -c tests/constraints.txt ansible-builder pytest pytest-xdist
+	touch $@
+
 molecule: $(addprefix molecule-,$(SCENARIOS))
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: $(COLLECTIONS)/.stamp image
 	$(BIN)/molecule test -s $*
 
 # -k: one failing stage must not hide the others; make still exits non-zero.
 test: deps
-	$(MAKE) -k sanity units lint molecule
+	$(MAKE) -k sanity units lint compat molecule
 
 demo: $(COLLECTIONS)/.stamp $(BUILD)/deps.stamp
 	demo/run.sh

@@ -15,7 +15,27 @@ if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
 
 from ansible.module_utils import basic  # noqa: E402
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
+
+try:
+    from ansible.module_utils.testing import patch_module_args  # noqa: E402
+except ImportError:
+    # ansible-core before 2.19 has no testing helper. Its modules read their arguments from
+    # basic._ANSIBLE_ARGS, which is all the helper sets; the stand-in is registered under the
+    # helper's name so that test files import it the same way on every ansible-core.
+    import contextlib
+    import json
+    import types
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        saved = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode('utf-8')
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved
+
+    sys.modules['ansible.module_utils.testing'] = types.SimpleNamespace(patch_module_args=patch_module_args)
 
 
 class ModuleExit(Exception):
