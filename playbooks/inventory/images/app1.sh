@@ -1,2 +1,0 @@
-# shellcheck shell=bash
-echo hello
