@@ -44,6 +44,10 @@ done
 # The distribution's nginx must not start on its own: the server role runs its own unit.
 chroot "$root" systemctl disable nginx.service >/dev/null 2>&1 || true
 rm -f "$root/etc/nginx/sites-enabled/default"
+# sshd stays off, without host keys, until a scenario that connects over SSH makes keys of its own
+# for each host (ssh-keygen -A) and starts it: no two containers share a host key.
+chroot "$root" systemctl disable ssh.service ssh.socket >/dev/null 2>&1 || true
+rm -f "$root"/etc/ssh/ssh_host_*
 chroot "$root" apt-get clean
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
 
