@@ -354,3 +354,9 @@ def test_check_mode_and_absent_leave_an_existing_empty_home_as_it_is(run_module,
                       expect_failure=False)
     assert gone['deleted'] == [] and not gone['changed']
     assert sorted(os.listdir(work['home'])) == before == ['gpg-agent.conf']
+
+
+def test_unreadable_public_key_path_fails_with_a_message_before_generating(run_module, bare):
+    result = run_module(gpg_key.main, args(bare, public_key_path=bare['root']), expect_failure=True)
+    assert result['msg'].startswith('Cannot read public_key_path %s' % bare['root'])
+    assert not os.path.exists(bare['home'])
