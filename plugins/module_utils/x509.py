@@ -712,8 +712,8 @@ class SigningRequest(_Document):
     def _load(self, data):
         return x509.load_pem_x509_csr(data)
 
-    def _sound(self, csr):
-        return csr.is_signature_valid
+    def _sound(self, found):
+        return found.is_signature_valid
 
     def _facts(self, csr):
         return csr_facts(csr)
