@@ -441,7 +441,7 @@ def test_sign_takes_names_from_the_request(key):
 
 # --- compatibility -------------------------------------------------------------------------------
 
-class _OldCertificate(object):
+class _OldCertificate:
     """What cryptography < 42 offers: naive UTC datetimes, no *_utc properties."""
     not_valid_before = datetime.datetime(2026, 1, 1, 0, 0, 0)
     not_valid_after = datetime.datetime(2027, 1, 1, 0, 0, 0)
