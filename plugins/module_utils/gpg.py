@@ -297,8 +297,12 @@ def _gpg(home, options=None):
 
 
 def has_keyring(path):
-    """Whether the GNUPGHOME ``path`` holds a keyring yet (gpg makes one on first use, even to list keys)."""
-    return any(os.path.isfile(os.path.join(path, name)) for name in ('pubring.kbx', 'pubring.gpg'))
+    """Whether the GNUPGHOME ``path`` holds a keyring yet (gpg makes one on first use, even to list keys).
+
+    A keybox (GnuPG 2.1+), a legacy keyring, or keyboxd's database (GnuPG 2.4 with use-keyboxd).
+    """
+    names = ('pubring.kbx', 'pubring.gpg', os.path.join('public-keys.d', 'pubring.db'))
+    return any(os.path.isfile(os.path.join(path, name)) for name in names)
 
 
 def open_home(path):
@@ -547,15 +551,17 @@ def _generate(gpg, params, passphrase):
     return created[-1][1].upper()
 
 
+def check_new_expiry(fingerprint, expires):
+    """Raise GpgError when ``expires`` (an epoch, None: never) cannot be set: it is in the past."""
+    if expires is not None and expires <= time.time():
+        raise GpgError('Cannot set the expiry of key %s to %s: that is in the past.' % (fingerprint, iso_time(expires)))
+
+
 def set_expiry(gpg, fingerprint, expires, passphrase=None):
     """Set the primary key's expiry to the epoch ``expires`` (None: never expires)."""
     fpr = normalize_fingerprint(fingerprint)
-    if expires is None:
-        when = '0'
-    else:
-        if expires <= time.time():
-            raise GpgError('Cannot set the expiry of key %s to %s: that is in the past.' % (fpr, iso_time(expires)))
-        when = time.strftime('%Y%m%dT%H%M%S', time.gmtime(expires))
+    check_new_expiry(fpr, expires)
+    when = '0' if expires is None else time.strftime('%Y%m%dT%H%M%S', time.gmtime(expires))
     check_passphrase_text(passphrase)
     rc, stderr = _run(gpg, ['--quick-set-expire', fpr, when], passphrase)
     if rc != 0:
@@ -816,7 +822,7 @@ def read_signature_signer(pubkey_armored, data_path, sig_path):
     try:
         with open(sig_path, 'rb') as f:
             sig = f.read()
-    except (IOError, OSError):
+    except OSError:
         return None
     try:
         return verify_detached(pubkey_armored, data_path, sig)

@@ -5,8 +5,8 @@
 Each file the module maintains is one backend with the same life cycle: ``set_existing(bytes)``
 parses what is on disk, ``needs_regeneration(...)`` says why it must be replaced (a list of reason
 words, empty when it is fine), ``generate(...)`` makes the replacement in memory and ``dump()``
-gives its bytes. Nothing is written until every input has been read and checked, so bad input
-fails before any file changes.
+gives its bytes. Nothing here writes a file: ``x509_cert_state`` reads every input, asks these
+backends, and only then writes.
 
 This also runs on managed hosts, which may have Debian 12's cryptography 38: only APIs that exist
 there are used, with fallbacks where newer releases renamed things.
@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
 import re
 import traceback
 
-from ansible_collections.aci.registry.plugins.module_utils import files
+from ansible.module_utils.basic import missing_required_lib
 
 try:
     import cryptography
@@ -40,7 +39,6 @@ else:
 
 MIN_CRYPTOGRAPHY_VERSION = '38.0'
 
-KINDS = ('ca', 'leaf', 'csr', 'sign')
 KEY_TYPES = ('rsa', 'ecdsa', 'ed25519')
 RSA_KEY_SIZES = (2048, 3072, 4096)
 DEFAULT_RSA_KEY_SIZE = 3072
@@ -83,6 +81,16 @@ def version_ok(version=None):
     return parts(version or CRYPTOGRAPHY_VERSION or '0') >= parts(MIN_CRYPTOGRAPHY_VERSION)
 
 
+def require_cryptography(module):
+    """Fail the module unless a recent enough cryptography is installed where it runs."""
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib('cryptography >= %s' % MIN_CRYPTOGRAPHY_VERSION),
+                         exception=CRYPTOGRAPHY_IMPORT_ERROR)
+    if not version_ok():
+        module.fail_json(msg='x509_cert needs cryptography >= %s on the host it runs on; found %s.'
+                         % (MIN_CRYPTOGRAPHY_VERSION, CRYPTOGRAPHY_VERSION))
+
+
 def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
@@ -103,7 +111,7 @@ def not_after(cert):
     return _aware(cert, 'not_valid_after')
 
 
-def _iso(when):
+def iso_utc(when):
     return when.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
@@ -221,7 +229,7 @@ def load_csr(data, what):
         raise X509Error('%s is not a PEM certificate signing request.' % what)
 
 
-class KeySpec(object):
+class KeySpec:
     """The requested key type: ``rsa`` (2048/3072/4096 bits), ``ecdsa`` (P-256/P-384) or ``ed25519``."""
 
     def __init__(self, key_type='rsa', size=None, curve=None):
@@ -262,25 +270,45 @@ class KeySpec(object):
         return ed25519.Ed25519PrivateKey.generate()
 
 
-class PrivateKey(object):
+class _File:
+    """One file the module keeps: what is there (``existing``) and what ``generate`` made for it (``made``)."""
+
+    def __init__(self):
+        self.existing = None
+        self.made = None
+
+    def set_existing(self, data):
+        """Take in the file's bytes (None: there is no file)."""
+        if data is not None:
+            self._parse(data)
+
+    @property
+    def current(self):
+        return self.made or self.existing
+
+    def facts(self):
+        return self._facts(self.current) if self.current is not None else {}
+
+
+class PrivateKey(_File):
     """The private key file: kept while it matches the spec, re-encrypted when only the passphrase changed."""
 
     def __init__(self, spec, passphrase=None, what='privatekey_path', passphrase_option='privatekey_passphrase'):
+        super().__init__()
         self.spec = spec
         self.passphrase = passphrase or None
         self.what = what
         self.passphrase_option = passphrase_option
-        self.existing = None
         self.existing_encrypted = False
-        self.key = None
 
-    def set_existing(self, data):
-        if data is None:
-            return
+    def _parse(self, data):
         self.existing_encrypted = _is_encrypted(data)
         # A passphrase for a key stored in clear is a request to encrypt it, not an error.
         passphrase = self.passphrase if self.existing_encrypted else None
         self.existing = load_private_key(data, passphrase, self.what, self.passphrase_option)
+
+    def _facts(self, key):
+        return key_facts(key)
 
     def needs_regeneration(self):
         if self.existing is None:
@@ -296,21 +324,14 @@ class PrivateKey(object):
         return bool(set(self.needs_regeneration()) & {'key_missing', 'key_type_changed'})
 
     def generate(self):
-        self.key = self.spec.generate() if self.replaces_key() else self.existing
-
-    @property
-    def current(self):
-        return self.key or self.existing
+        self.made = self.spec.generate() if self.replaces_key() else self.existing
 
     def dump(self):
         if self.passphrase:
             encryption = serialization.BestAvailableEncryption(self.passphrase.encode('utf-8'))
         else:
             encryption = serialization.NoEncryption()
-        return self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-
-    def facts(self):
-        return key_facts(self.current) if self.current is not None else {}
+        return self.made.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
 # --- names and usages ----------------------------------------------------------------------------
@@ -463,7 +484,7 @@ def basic_constraints(obj):
 
 # --- desired state -------------------------------------------------------------------------------
 
-class Profile(object):
+class Profile:
     """What the certificate (or CSR) should say, independent of keys."""
 
     def __init__(self, subject=None, sans=None, is_ca=False, path_length=None, extended_key_usage=None,
@@ -523,7 +544,7 @@ class Profile(object):
         return facts
 
 
-class Issuer(object):
+class Issuer:
     """A CA certificate and its key, checked to belong together and to be a CA."""
 
     def __init__(self, cert, key):
@@ -558,8 +579,8 @@ def certificate_facts(cert):
         'subject_alt_names': sorted(sans_of(cert)),
         'serial': serial.zfill(len(serial) + len(serial) % 2),
         'fingerprint': _colon_hex(cert.fingerprint(hashes.SHA256())),
-        'not_before': _iso(not_before(cert)),
-        'not_after': _iso(not_after(cert)),
+        'not_before': iso_utc(not_before(cert)),
+        'not_after': iso_utc(not_after(cert)),
         'is_ca': is_ca,
         'path_length': path_length,
         'key_usage': sorted(key_usage_names(cert)),
@@ -582,41 +603,61 @@ def _ordered(reasons):
     return sorted(set(reasons), key=order.index)
 
 
-class Certificate(object):
-    """A certificate file: self-signed when ``issuer`` is None, else signed by that CA."""
+class _Document(_File):
+    """A certificate or request file: replaced when it is unreadable or says something else."""
 
-    def __init__(self, profile, issuer=None, now=None):
+    def __init__(self, profile):
+        super().__init__()
         self.profile = profile
-        self.issuer = issuer
-        self.now = now or utcnow()
-        self.existing = None
         self.existing_invalid = False
-        self.cert = None
 
-    def set_existing(self, data):
-        if data is None:
-            return
+    def _parse(self, data):
         try:
-            self.existing = x509.load_pem_x509_certificate(data)
+            self.existing = self._load(data)
         except ValueError:
             # The module's own output file: garbage there is replaced, not an input error.
             self.existing_invalid = True
 
     def needs_regeneration(self, public_key):
-        """Reasons to reissue for a certificate that must certify ``public_key`` (None: a new key)."""
-        if self.existing_invalid:
+        """Reasons to replace the file, which must be for ``public_key`` (None: a new key)."""
+        if self.existing_invalid or (self.existing is not None and not self._sound(self.existing)):
             return ['invalid']
         if self.existing is None:
             return ['missing']
-        cert, profile, reasons = self.existing, self.profile, []
-        if profile.force:
-            reasons.append('forced')
-        if not same_key(cert.public_key(), public_key):
+        found, profile = self.existing, self.profile
+        reasons = ['forced'] if profile.force else []
+        if not same_key(found.public_key(), public_key):
             reasons.append('key_mismatch')
-        if cert.subject != profile.subject:
+        if found.subject != profile.subject:
             reasons.append('subject_changed')
-        if sorted(sans_of(cert)) != profile.san_texts():
+        if sorted(sans_of(found)) != profile.san_texts():
             reasons.append('san_changed')
+        return _ordered(reasons + self._more_reasons(found, public_key))
+
+    def _sound(self, found):
+        # A request must carry its maker's signature; a certificate's is checked as issuer_changed.
+        return True
+
+    def dump(self):
+        return self.made.public_bytes(serialization.Encoding.PEM)
+
+
+class Certificate(_Document):
+    """A certificate file: self-signed when ``issuer`` is None, else signed by that CA."""
+
+    def __init__(self, profile, issuer=None, now=None):
+        super().__init__(profile)
+        self.issuer = issuer
+        self.now = now or utcnow()
+
+    def _load(self, data):
+        return x509.load_pem_x509_certificate(data)
+
+    def _facts(self, cert):
+        return certificate_facts(cert)
+
+    def _more_reasons(self, cert, public_key):
+        profile, reasons = self.profile, []
         expected_usage = profile.key_usage(public_key or cert.public_key())
         if sorted(key_usage_names(cert)) != sorted(expected_usage) or eku_names(cert) != sorted(profile.extended_key_usage):
             reasons.append('usage_changed')
@@ -630,7 +671,7 @@ class Certificate(object):
             reasons.append('issuer_changed')
         if not_after(cert) - datetime.timedelta(days=profile.renew_before_days) <= self.now:
             reasons.append('expiring')
-        return _ordered(reasons)
+        return reasons
 
     def generate(self, public_key, signing_key):
         """Issue a new certificate for ``public_key``; ``signing_key`` is the CA's (or its own) key."""
@@ -659,56 +700,27 @@ class Certificate(object):
         if profile.sans:
             # RFC 5280 4.2.1.6: with an empty subject the SANs carry the identity and must be critical.
             builder = builder.add_extension(x509.SubjectAlternativeName(profile.sans), critical=not len(profile.subject))
-        self.cert = builder.sign(signing_key, signature_hash(signing_key))
-
-    @property
-    def current(self):
-        return self.cert or self.existing
-
-    def dump(self):
-        return self.cert.public_bytes(serialization.Encoding.PEM)
-
-    def facts(self):
-        return certificate_facts(self.current) if self.current is not None else {}
+        self.made = builder.sign(signing_key, signature_hash(signing_key))
 
     def planned_facts(self, public_key):
         return self.profile.planned_facts(public_key, self.issuer.cert.subject if self.issuer else None)
 
 
-class SigningRequest(object):
+class SigningRequest(_Document):
     """A CSR file made from the local key, for a leaf certificate signed elsewhere."""
 
-    def __init__(self, profile):
-        self.profile = profile
-        self.existing = None
-        self.existing_invalid = False
-        self.csr = None
+    def _load(self, data):
+        return x509.load_pem_x509_csr(data)
 
-    def set_existing(self, data):
-        if data is None:
-            return
-        try:
-            self.existing = x509.load_pem_x509_csr(data)
-        except ValueError:
-            self.existing_invalid = True
+    def _sound(self, found):
+        return found.is_signature_valid
 
-    def needs_regeneration(self, public_key):
-        if self.existing_invalid or (self.existing is not None and not self.existing.is_signature_valid):
-            return ['invalid']
-        if self.existing is None:
-            return ['missing']
-        csr, profile, reasons = self.existing, self.profile, []
-        if profile.force:
-            reasons.append('forced')
-        if not same_key(csr.public_key(), public_key):
-            reasons.append('key_mismatch')
-        if csr.subject != profile.subject:
-            reasons.append('subject_changed')
-        if sorted(sans_of(csr)) != profile.san_texts():
-            reasons.append('san_changed')
-        if eku_names(csr) != sorted(profile.extended_key_usage):
-            reasons.append('usage_changed')
-        return _ordered(reasons)
+    def _facts(self, csr):
+        return csr_facts(csr)
+
+    def _more_reasons(self, csr, public_key):
+        # Validity and usage beyond the EKU are the signer's business.
+        return [] if eku_names(csr) == sorted(self.profile.extended_key_usage) else ['usage_changed']
 
     def generate(self, private_key):
         profile = self.profile
@@ -717,17 +729,7 @@ class SigningRequest(object):
             builder = builder.add_extension(x509.SubjectAlternativeName(profile.sans), critical=not len(profile.subject))
         if profile.extended_key_usage:
             builder = builder.add_extension(x509.ExtendedKeyUsage(eku_oids(profile.extended_key_usage)), critical=False)
-        self.csr = builder.sign(private_key, signature_hash(private_key))
-
-    @property
-    def current(self):
-        return self.csr or self.existing
-
-    def dump(self):
-        return self.csr.public_bytes(serialization.Encoding.PEM)
-
-    def facts(self):
-        return csr_facts(self.current) if self.current is not None else {}
+        self.made = builder.sign(private_key, signature_hash(private_key))
 
     def planned_facts(self, public_key):
         facts = {
@@ -738,159 +740,3 @@ class SigningRequest(object):
         if public_key is not None:
             facts['public_key'] = key_facts(public_key)
         return facts
-
-
-# --- the module's run ----------------------------------------------------------------------------
-
-# Options that only mean something for some kinds; giving them elsewhere is a mistake worth naming.
-_OPTION_KINDS = {
-    'path': ('ca', 'leaf', 'sign'),
-    'privatekey_path': ('ca', 'leaf', 'csr'),
-    'privatekey_passphrase': ('ca', 'leaf', 'csr'),
-    'privatekey_mode': ('ca', 'leaf', 'csr'),
-    'key_size': ('ca', 'leaf', 'csr'),
-    'key_curve': ('ca', 'leaf', 'csr'),
-    'csr_path': ('csr',),
-    'csr_src': ('sign',),
-    'ca_cert_path': ('leaf', 'sign'),
-    'ca_privatekey_path': ('leaf', 'sign'),
-    'ca_privatekey_passphrase': ('leaf', 'sign'),
-    'path_length': ('ca',),
-    'extended_key_usage': ('leaf', 'csr', 'sign'),
-}
-
-
-def _read(path, option, required=False):
-    try:
-        data = files.read_bytes(path)
-    except OSError as e:
-        raise X509Error('Cannot read %s %s: %s.' % (option, path, e.strerror or e))
-    if data is None and required:
-        raise X509Error('%s %s does not exist.' % (option, path))
-    return data
-
-
-def _public(obj):
-    return obj.public_key() if obj is not None else None
-
-
-def _profile(params, kind):
-    # For sign, an unset subject or SAN list means "as the request asks"; elsewhere it means none.
-    from_csr = kind == 'sign'
-    return Profile(
-        subject=build_subject(params['subject']) if params['subject'] is not None or not from_csr else None,
-        sans=parse_sans(params['subject_alt_names']) if params['subject_alt_names'] is not None or not from_csr else None,
-        is_ca=kind == 'ca',
-        path_length=params['path_length'],
-        extended_key_usage=params['extended_key_usage'],
-        valid_days=params['valid_days'],
-        renew_before_days=params['renew_before_days'],
-        force=params['force'],
-    )
-
-
-def ensure(module, now=None):
-    """Bring the files named by the module's parameters in line; returns the result dict."""
-    params = module.params
-    kind = params['kind']
-    for option, kinds in _OPTION_KINDS.items():
-        if params.get(option) is not None and kind not in kinds:
-            raise X509Error('%s does not apply to kind=%s (only to %s).' % (option, kind, ', '.join(kinds)))
-    now = now or utcnow()
-    profile = _profile(params, kind)
-
-    # Every input is read and checked before anything is generated or written.
-    issuer = None
-    if kind in ('leaf', 'sign'):
-        issuer = Issuer.load(_read(params['ca_cert_path'], 'ca_cert_path', required=True),
-                             _read(params['ca_privatekey_path'], 'ca_privatekey_path', required=True),
-                             params['ca_privatekey_passphrase'])
-    key = None
-    subject_key = None
-    if kind == 'sign':
-        csr_in = load_csr(_read(params['csr_src'], 'csr_src', required=True), 'csr_src')
-        if not csr_in.is_signature_valid:
-            raise X509Error('csr_src %s has an invalid signature: its maker did not hold the key in it.' % params['csr_src'])
-        check_signing_key(csr_in.public_key(), 'csr_src')
-        profile.fill_from_csr(csr_in)
-        subject_key = csr_in.public_key()
-    else:
-        spec = KeySpec(params['key_type'], params['key_size'], params['key_curve'])
-        key = PrivateKey(spec, params['privatekey_passphrase'])
-        key.set_existing(_read(params['privatekey_path'], 'privatekey_path'))
-    profile.check(kind)
-
-    if kind == 'csr':
-        target, target_path = SigningRequest(profile), params['csr_path']
-    else:
-        target, target_path = Certificate(profile, issuer=issuer, now=now), params['path']
-        if profile.renew_before_days >= profile.valid_days:
-            module.warn('renew_before_days (%d) is not less than valid_days (%d): the certificate is reissued on every run.'
-                        % (profile.renew_before_days, profile.valid_days))
-    written = [target_path] + ([params['privatekey_path']] if key is not None else [])
-    if len(set(os.path.abspath(p) for p in written)) < len(written):
-        raise X509Error('privatekey_path and %s must be different files.' % ('csr_path' if kind == 'csr' else 'path'))
-    target.set_existing(_read(target_path, 'csr_path' if kind == 'csr' else 'path'))
-
-    key_reasons = key.needs_regeneration() if key is not None else []
-    if key is not None:
-        subject_key = None if key.replaces_key() else _public(key.existing)
-    reasons = key_reasons + target.needs_regeneration(subject_key)
-    before = target.facts()
-    if key is not None and key.existing is not None:
-        before.setdefault('public_key', key.facts())
-
-    result = {'changed': bool(reasons), 'reasons': reasons, 'kind': kind}
-    if reasons and not module.check_mode:
-        # A missing directory for the certificate must fail before the new key is written.
-        for path in written:
-            files.check_writable_dir(module, path)
-    if reasons and module.check_mode:
-        after = target.planned_facts(subject_key)
-    elif reasons:
-        if key_reasons:
-            key.generate()
-            # The key has its own mode option: a mode given for the certificate never loosens it.
-            backup = files.write_file(module, params['privatekey_path'], content=key.dump(), default_mode=0o600,
-                                      backup=params['backup'], mode=params['privatekey_mode'])
-            if backup:
-                result['privatekey_backup_file'] = backup
-        if key is not None:
-            subject_key = key.current.public_key()
-        if set(reasons) - set(KEY_REASONS):
-            if kind == 'csr':
-                target.generate(key.current)
-            else:
-                target.generate(subject_key, issuer.key if issuer is not None else key.current)
-            backup = files.write_file(module, target_path, content=target.dump(), default_mode=0o644, backup=params['backup'])
-            if backup:
-                result['backup_file'] = backup
-        after = target.facts()
-    else:
-        after = before
-
-    # Attributes (mode/owner/group) of files that exist now; check mode only reports.
-    changed = result['changed']
-    if not (module.check_mode and target.existing is None and not target.existing_invalid):
-        changed = files.apply_file_attributes(module, target_path, changed, default_mode=0o644)
-    if key is not None and not (module.check_mode and key.existing is None):
-        changed = files.apply_file_attributes(module, params['privatekey_path'], changed, default_mode=0o600,
-                                              mode=params['privatekey_mode'])
-    result['changed'] = changed
-
-    # Only for a newly issued certificate (an issuer means target is a Certificate).
-    if issuer is not None and target.cert is not None and not_after(target.cert) > not_after(issuer.cert):
-        module.warn('The certificate outlives its CA (CA valid until %s); clients stop trusting it then.'
-                    % _iso(not_after(issuer.cert)))
-    result.update(after if not module.check_mode else (target.facts() or {}))
-    if kind == 'csr':
-        result['csr_path'] = target_path
-    else:
-        result['path'] = target_path
-    if key is not None:
-        result['privatekey_path'] = params['privatekey_path']
-        result.setdefault('public_key', key.facts())
-    if module._diff:
-        header = result.get('path') or result.get('csr_path')
-        result['diff'] = {'before': before, 'after': after, 'before_header': header, 'after_header': header}
-    return result

@@ -215,193 +215,9 @@ deleted:
   sample: [3BCDC0C7E3F3F5D6A2B3E1A54D3D2B8C9E6F1A2B]
 """
 
-import os
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aci.registry.plugins.module_utils import files
-from ansible_collections.aci.registry.plugins.module_utils import gpg as gpgutil
-
-
-def _summary(key):
-    """The part of a key a diff shows."""
-    if key is None:
-        return {}
-    return dict(fingerprint=key['fingerprint'], uid=key['uid'], algorithm=key['algorithm'],
-                expires=gpgutil.iso_time(key['expires']))
-
-
-def _key_result(key, public_key):
-    return dict(fingerprint=key['fingerprint'], key_id=key['key_id'], uid=key['uid'], algorithm=key['algorithm'],
-                key_size=key['key_size'], created=gpgutil.iso_time(key['created']),
-                expires=gpgutil.iso_time(key['expires']), public_key=public_key)
-
-
-def _refuse_keys_rkt_cannot_read(module, gpg, keys, uid):
-    """Fail on a key under ``uid`` that rkt cannot read: it is neither used nor replaced."""
-    for key in keys:
-        problem = gpgutil.rkt_problem(key, gpg)
-        if problem:
-            module.fail_json(msg='gnupghome holds key %s with user id %r: %s This key is neither used nor '
-                             'replaced: delete it with state=absent and fingerprint=%s, or choose another '
-                             'user id.' % (key['fingerprint'], uid, problem, key['fingerprint']))
-
-
-def _refuse_existing_key_rkt_cannot_read(module, home, uid):
-    """With a refused algorithm asked for: an unreadable key already under ``uid`` is the bigger
-    problem (fixing the request alone would only meet it on the next run), so name it first."""
-    if not gpgutil.has_keyring(home):
-        return  # no key to name, and reading would make gpg create a keyring
-    try:
-        gpg = gpgutil.open_home(home)
-        keys = gpgutil.find_keys_by_uid(gpg, uid)
-    except gpgutil.GpgError:
-        return  # the refused algorithm is still worth reporting
-    _refuse_keys_rkt_cannot_read(module, gpg, keys, uid)
-
-
-def _write(module, path, content, mode):
-    try:
-        files.write_file(module, path, content=content, default_mode=mode)
-    except (IOError, OSError) as e:
-        module.fail_json(msg='Cannot write %s: %s' % (path, e))
-
-
-def _present(module, result):
-    p = module.params
-    home = p['gnupghome']
-    uid = gpgutil.build_uid(p['name_real'], p['name_email'], p['name_comment'])
-    try:
-        gpgutil.check_algorithm(p['algorithm'])
-    except gpgutil.GpgError:
-        _refuse_existing_key_rkt_cannot_read(module, home, uid)
-        raise
-    expire = gpgutil.parse_expire(p['expire'])
-    passphrase = p['passphrase']
-    if passphrase is None and not p['unprotected']:
-        module.fail_json(msg='Give passphrase, or set unprotected=true for a key without a passphrase.')
-    if passphrase is not None and p['unprotected']:
-        module.fail_json(msg='passphrase and unprotected=true are mutually exclusive.')
-    gpgutil.check_passphrase_text(passphrase)
-    result['uid'] = uid
-    # Fail on an unwritable destination before spending seconds on a key.
-    for path in (p['public_key_path'], p['secret_key_backup_path']):
-        if path:
-            files.check_writable_dir(module, path)
-
-    changed = bool(gpgutil.prepare_home(home, module.check_mode))
-    before = after = None
-    if module.check_mode and not os.path.isdir(home):
-        result['changed'] = True
-        result['diff'] = dict(before={}, after=dict(uid=uid, algorithm=p['algorithm'], expire=p['expire']))
-        return
-
-    gpg = gpgutil.open_home(home)
-    matches = gpgutil.find_keys_by_uid(gpg, uid)
-    _refuse_keys_rkt_cannot_read(module, gpg, matches, uid)
-    secret = [k for k in matches if k['secret']]
-    if len(secret) > 1:
-        module.fail_json(msg='%d secret keys carry the user id %r (%s); delete the extra ones with state=absent '
-                         'and fingerprint.' % (len(secret), uid, ', '.join(k['fingerprint'] for k in secret)))
-    if not secret and matches:
-        module.fail_json(msg='gnupghome holds public key %s with user id %r but not its secret key; remove it '
-                         'or choose another user id.' % (matches[0]['fingerprint'], uid))
-
-    if not secret:
-        changed = True
-        if module.check_mode:
-            result.update(changed=True, diff=dict(before={}, after=dict(uid=uid, algorithm=p['algorithm'],
-                                                                        expire=p['expire'])))
-            return
-        fpr = gpgutil.generate_key(gpg, p['name_real'], p['name_email'], p['name_comment'], p['algorithm'],
-                                   p['expire'], passphrase)
-        key = gpgutil.get_key(gpg, fpr)
-    else:
-        key = before = secret[0]
-        if key['revoked']:
-            module.fail_json(msg='Key %s (%s) has been revoked; delete it with state=absent to create a new one.'
-                             % (key['fingerprint'], uid))
-        if key['algorithm'] != p['algorithm']:
-            module.fail_json(msg='Key %s with user id %r is %s, not %s; a key is never replaced silently: delete '
-                             'it with state=absent first, or choose another user id.'
-                             % (key['fingerprint'], uid, key['algorithm'], p['algorithm']))
-        wanted = gpgutil.wanted_expiry(expire, key['created'])
-        if not gpgutil.same_expiry(key['expires'], wanted):
-            changed = True
-            if not module.check_mode:
-                gpgutil.set_expiry(gpg, key['fingerprint'], wanted, passphrase)
-                key = gpgutil.get_key(gpg, key['fingerprint'])
-            else:
-                key = dict(key, expires=wanted, expired=bool(wanted and wanted <= time.time()))
-        if key['expired']:
-            module.warn('Key %s expired on %s: it cannot sign. Set expire to a later date or a longer period to '
-                        'extend it.' % (key['fingerprint'], gpgutil.iso_time(key['expires'])))
-        elif not (key if not module.check_mode else before)['expired']:
-            # The passphrase is part of what is asked for: a wrong one must fail now, not at signing time.
-            # (An expired key cannot sign, so in check mode its pending extension cannot be tested.)
-            gpgutil.check_passphrase(gpg, key['fingerprint'], passphrase)
-    after = key
-
-    public_key = gpgutil.export_public_key(gpg, key['fingerprint'])
-    result.update(_key_result(key, public_key))
-    diffs = [dict(before=_summary(before), after=_summary(after), before_header='key', after_header='key')]
-
-    path = p['public_key_path']
-    if path:
-        result['public_key_path'] = path
-        old = files.read_bytes(path)
-        if old != public_key.encode('ascii'):
-            changed = True
-            diffs.append(dict(before=old.decode('utf-8', 'replace') if old is not None else '', after=public_key,
-                              before_header=path, after_header=path))
-            if not module.check_mode:
-                _write(module, path, public_key.encode('ascii'), 0o644)
-        else:
-            changed = files.apply_file_attributes(module, path, changed, default_mode=0o644)
-
-    path = p['secret_key_backup_path']
-    if path:
-        result['secret_key_backup_path'] = path
-        held = gpgutil.scan_key_file(gpg, path) if os.path.isfile(path) else []
-        if held == [dict(fingerprint=key['fingerprint'], secret=True)]:
-            changed = files.apply_file_attributes(module, path, changed, default_mode=0o600)
-        else:
-            changed = True
-            if not module.check_mode:
-                _write(module, path, gpgutil.export_secret_key(gpg, key['fingerprint'], passphrase).encode('ascii'),
-                       0o600)
-
-    result['changed'] = changed
-    result['diff'] = diffs
-
-
-def _absent(module, result):
-    p = module.params
-    home = p['gnupghome']
-    if p['fingerprint']:
-        fpr = gpgutil.normalize_fingerprint(p['fingerprint'])
-    elif p['name_real']:
-        fpr = None
-        result['uid'] = gpgutil.build_uid(p['name_real'], p['name_email'], p['name_comment'])
-    else:
-        module.fail_json(msg='state=absent needs fingerprint, or name_real (with name_email and name_comment as '
-                         'when the key was created) to find the key by user id.')
-    result['deleted'] = []
-    if not os.path.isdir(home):
-        return
-    gpg = gpgutil.open_home(home)
-    if fpr:
-        key = gpgutil.get_key(gpg, fpr)
-        keys = [key] if key else []
-    else:
-        keys = gpgutil.find_keys_by_uid(gpg, result['uid'])
-    for key in keys:
-        if not module.check_mode:
-            gpgutil.delete_key(gpg, key['fingerprint'])
-        result['deleted'].append(key['fingerprint'])
-    result['changed'] = bool(keys)
-    result['diff'] = dict(before=dict(keys=[_summary(k) for k in keys]), after=dict(keys=[]))
+from ansible_collections.aci.registry.plugins.module_utils import converge, gpg, gpg_key_state
 
 
 def main():
@@ -412,30 +228,20 @@ def main():
             name_email=dict(type='str'),
             name_comment=dict(type='str'),
             fingerprint=dict(type='str'),
-            algorithm=dict(type='str', default=gpgutil.DEFAULT_ALGORITHM,
-                           choices=list(gpgutil.ALGORITHMS) + list(gpgutil.REFUSED_ALGORITHMS)),
+            algorithm=dict(type='str', default=gpg.DEFAULT_ALGORITHM,
+                           choices=list(gpg.ALGORITHMS) + list(gpg.REFUSED_ALGORITHMS)),
             expire=dict(type='str', default='never'),
             passphrase=dict(type='str', no_log=True),
             unprotected=dict(type='bool', default=False),
             public_key_path=dict(type='path'),
             secret_key_backup_path=dict(type='path'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+            state=dict(type='str', default='present', choices=list(gpg_key_state.STATES)),
         ),
         required_if=[('state', 'present', ['name_real'])],
         supports_check_mode=True,
     )
-    gpgutil.require_gnupg(module)
-    result = dict(changed=False)
-    try:
-        if module.params['state'] == 'present':
-            _present(module, result)
-        else:
-            _absent(module, result)
-    except gpgutil.GpgError as e:
-        module.fail_json(msg=str(e), **({'stderr': e.stderr} if e.stderr else {}))
-    if not module._diff:
-        result.pop('diff', None)
-    module.exit_json(**result)
+    gpg.require_gnupg(module)
+    converge.run(module, gpg_key_state.resource(module))
 
 
 if __name__ == '__main__':

@@ -374,15 +374,15 @@ public_key:
   sample: {type: ecdsa, curve: P-256, fingerprint: "12:34:..."}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aci.registry.plugins.module_utils import x509
+from ansible_collections.aci.registry.plugins.module_utils import converge, x509, x509_cert_state
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            kind=dict(type='str', required=True, choices=list(x509.KINDS)),
+            kind=dict(type='str', required=True, choices=list(x509_cert_state.KINDS)),
             path=dict(type='path'),
             privatekey_path=dict(type='path', no_log=False),
             privatekey_passphrase=dict(type='str', no_log=True),
@@ -421,17 +421,8 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    if not x509.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib('cryptography >= %s' % x509.MIN_CRYPTOGRAPHY_VERSION),
-                         exception=x509.CRYPTOGRAPHY_IMPORT_ERROR)
-    if not x509.version_ok():
-        module.fail_json(msg='x509_cert needs cryptography >= %s on the host it runs on; found %s.'
-                         % (x509.MIN_CRYPTOGRAPHY_VERSION, x509.CRYPTOGRAPHY_VERSION))
-    try:
-        result = x509.ensure(module)
-    except x509.X509Error as e:
-        module.fail_json(msg=str(e))
-    module.exit_json(**result)
+    x509.require_cryptography(module)
+    converge.run(module, x509_cert_state.resource(module))
 
 
 if __name__ == '__main__':

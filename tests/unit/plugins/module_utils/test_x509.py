@@ -34,7 +34,7 @@ def make_ca(key=None, cn='Test CA', now=NOW, valid_days=3650):
     key = key or ec_key()
     ca = x509.Certificate(x509.Profile(subject=name(cn), is_ca=True, valid_days=valid_days), now=now)
     ca.generate(key.public_key(), key)
-    return x509.Issuer(ca.cert, key)
+    return x509.Issuer(ca.made, key)
 
 
 def leaf_profile(**kw):
@@ -431,17 +431,17 @@ def test_sign_takes_names_from_the_request(key):
     csr = x509.SigningRequest(leaf_profile())
     csr.generate(key)
     profile = x509.Profile()
-    profile.fill_from_csr(csr.csr)
+    profile.fill_from_csr(csr.made)
     assert profile.subject == name('registry')
     assert profile.san_texts() == ['DNS:registry', 'IP:192.0.2.1']
     given = x509.Profile(subject=name('mine'), sans=[])
-    given.fill_from_csr(csr.csr)
+    given.fill_from_csr(csr.made)
     assert given.subject == name('mine') and given.sans == []
 
 
 # --- compatibility -------------------------------------------------------------------------------
 
-class _OldCertificate(object):
+class _OldCertificate:
     """What cryptography < 42 offers: naive UTC datetimes, no *_utc properties."""
     not_valid_before = datetime.datetime(2026, 1, 1, 0, 0, 0)
     not_valid_after = datetime.datetime(2027, 1, 1, 0, 0, 0)

@@ -311,3 +311,52 @@ def test_passphrase_not_in_ansible_vvv_output(work):
     text = out.stdout.decode('utf-8', 'replace')
     assert out.returncode != 0 and 'wrong passphrase' in text
     assert PASS not in text
+
+
+def _rsa_key_made_in_2024(gpg, uid):
+    """An unprotected RSA 2048 key created on 2024-01-01 (gpg's faked clock), that rkt can read."""
+    while True:
+        rc, stderr = g._run(gpg, ['--faked-system-time', '20240101T000000', '--passphrase', '', '--quick-gen-key',
+                                  uid, 'rsa2048', 'sign', 'never'])
+        assert rc == 0, stderr
+        key = g.find_keys_by_uid(gpg, uid)[0]
+        if g.rkt_problem(key, gpg) is None:
+            return key['fingerprint']
+        g.delete_key(gpg, key['fingerprint'])
+
+
+def test_expiry_in_the_past_fails_in_check_mode_as_in_a_real_run(run_module, work):
+    # 30 days from a creation in 2024 is gone: the real run cannot set it, so check mode must not report a change.
+    gpg = g.open_home(work['home'])
+    old = _rsa_key_made_in_2024(gpg, 'ACI signing key <aci@example.com>')
+    params = args(work, passphrase=None, unprotected=True, expire='30d')
+    check, real = [run_module(gpg_key.main, params, check_mode=check_mode, expect_failure=True)
+                   for check_mode in (True, False)]
+    assert check['msg'] == real['msg'] and 'that is in the past' in real['msg'] and old in real['msg']
+    assert g.get_key(gpg, old)['expires'] is None
+
+
+def test_wrong_passphrase_with_a_new_expiry_fails_alike_and_changes_nothing(run_module, work):
+    first = run_module(gpg_key.main, args(work), expect_failure=False)
+    params = args(work, expire='2y', passphrase='not the passphrase')
+    check, real = [run_module(gpg_key.main, params, check_mode=check_mode, expect_failure=True)
+                   for check_mode in (True, False)]
+    assert check['msg'] == real['msg'] and 'wrong passphrase' in real['msg']
+    assert g.get_key(g.open_home(work['home']), first['fingerprint'])['expires'] is None
+
+
+def test_check_mode_and_absent_leave_an_existing_empty_home_as_it_is(run_module, work):
+    # Listing keys would make gpg write pubring.kbx and trustdb.gpg: a home without a keyring holds no key.
+    before = sorted(os.listdir(work['home']))
+    result = run_module(gpg_key.main, args(work), check_mode=True, diff=True, expect_failure=False)
+    assert result['changed'] and 'fingerprint' not in result and result['diff']['before'] == {}
+    gone = run_module(gpg_key.main, dict(gnupghome=work['home'], name_real='ACI signing key', state='absent'),
+                      expect_failure=False)
+    assert gone['deleted'] == [] and not gone['changed']
+    assert sorted(os.listdir(work['home'])) == before == ['gpg-agent.conf']
+
+
+def test_unreadable_public_key_path_fails_with_a_message_before_generating(run_module, bare):
+    result = run_module(gpg_key.main, args(bare, public_key_path=bare['root']), expect_failure=True)
+    assert result['msg'].startswith('Cannot read public_key_path %s' % bare['root'])
+    assert not os.path.exists(bare['home'])

@@ -401,3 +401,14 @@ def test_certificate_outliving_its_ca_warns(tmp_path, run_module, ca, monkeypatc
     monkeypatch.setattr(x509_cert.AnsibleModule, 'warn', lambda self, msg: warnings.append(msg))
     run_module(x509_cert.main, leaf_args(tmp_path, ca, valid_days=5000), expect_failure=False)
     assert any('outlives its CA' in w for w in warnings)
+
+
+def test_check_mode_diff_of_a_key_only_change_keeps_the_certificate(tmp_path, run_module, ca):
+    # Only the key file is re-encrypted: the certificate stays, and check mode's diff must not plan a new one.
+    run_module(x509_cert.main, leaf_args(tmp_path, ca), expect_failure=False)
+    args = leaf_args(tmp_path, ca, privatekey_passphrase='hunter22')
+    check = run_module(x509_cert.main, args, check_mode=True, diff=True, expect_failure=False)
+    real = run_module(x509_cert.main, args, diff=True, expect_failure=False)
+    assert check['reasons'] == real['reasons'] == ['key_encryption_changed']
+    assert check['diff'] == real['diff'] and check['diff']['after'] == check['diff']['before']
+    assert check['diff']['after']['serial'] == real['serial']
