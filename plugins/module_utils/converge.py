@@ -75,24 +75,36 @@ class Resource:
         return {}
 
 
+def _converge(module, resource):
+    current = resource.current()
+    desired = resource.desired(current)
+    reasons = list(resource.differences(current, desired))
+    applied = {}
+    if reasons and not module.check_mode:
+        applied = resource.apply(current, desired, reasons) or {}
+    changed = resource.settle(bool(reasons))
+    result = dict(resource.result(current, desired, reasons), **applied)
+    result['changed'] = changed
+    if module._diff:
+        result['diff'] = resource.diff(current, desired)
+    return result
+
+
+def _warn(module, resource):
+    # Before exit_json or fail_json alike: a warning that led up to a failure explains it.
+    for warning in resource.warnings:
+        module.warn(warning)
+
+
 def run(module, resource):
     """Converge ``resource`` and end the module with ``exit_json`` or ``fail_json``."""
     try:
-        current = resource.current()
-        desired = resource.desired(current)
-        reasons = list(resource.differences(current, desired))
-        applied = {}
-        if reasons and not module.check_mode:
-            applied = resource.apply(current, desired, reasons) or {}
-        changed = resource.settle(bool(reasons))
-        result = dict(resource.result(current, desired, reasons), **applied)
-        result['changed'] = changed
-        if module._diff:
-            result['diff'] = resource.diff(current, desired)
+        result = _converge(module, resource)
     except ModuleError as e:
+        _warn(module, resource)
         module.fail_json(msg=e.msg, **e.details)
     except resource.errors as e:
+        _warn(module, resource)
         module.fail_json(msg=str(e), **resource.failure(e))
-    for warning in resource.warnings:
-        module.warn(warning)
+    _warn(module, resource)
     module.exit_json(**result)

@@ -83,3 +83,20 @@ def test_failures_carry_message_and_details(tmp_path, run_module):
     path.write_bytes(b'\xff\n')
     bad = run_module(main, dict(path=str(path), text='x'), expect_failure=True)
     assert 'utf-8' in bad['msg']
+
+
+class Warned(Note):
+    def desired(self, current):
+        self.warnings.append('about to refuse')
+        raise converge.ModuleError('refused')
+
+
+def warned_main():
+    module = AnsibleModule(argument_spec=dict(path=dict(type='path', required=True), text=dict(type='str')),
+                           add_file_common_args=True, supports_check_mode=True)
+    converge.run(module, Warned(module))
+
+
+def test_warnings_come_with_a_failure_too(tmp_path, run_module, warnings):
+    run_module(warned_main, dict(path=str(tmp_path / 'n'), text='x'), expect_failure=True)
+    assert warnings == ['about to refuse']
