@@ -1,9 +1,11 @@
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Renders a registry's HTML: one discovery page per image name and the catalog at the root.
+"""The human catalog page at a registry's root: every name with its versions, os/arch, size, image ID,
+the signing key's fingerprint and copy-paste ``rkt`` commands, under the discovery tags of every name.
 
-Pure functions from image records to bytes, so the same inputs always give the same page and an
-unchanged registry is never rewritten. Paths and URLs come from webroot.py.
+A pure function from image records to bytes, so the same inputs always give the same page and an
+unchanged registry is never rewritten. Names, paths and URLs come from webroot.py, the discovery
+tags in the head from discovery.py.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from ansible_collections.aci.registry.plugins.module_utils import webroot
+from ansible_collections.aci.registry.plugins.module_utils import discovery, webroot
 
 _VERSION_PART = re.compile(r'(\d+)')
 
@@ -32,24 +34,6 @@ def latest_versions(images):
                 not current.get('latest') and version_key(image['version']) > version_key(current['version'])):
             chosen[key] = image
     return dict((key, image['version']) for key, image in chosen.items())
-
-
-def _meta_tags(domain, paths, port):
-    lines = []
-    for path in webroot.order_for_discovery(paths):
-        for name, content in webroot.discovery_tags(domain, path, port):
-            lines.append('    <meta name="%s" content="%s">' % (name, escape(content)))
-    return '\n'.join(lines)
-
-
-def discovery_page(domain, path, port=443):
-    """The page answering ``GET /<path>?ac-discovery=1``: tags for exactly this one name."""
-    name = webroot.full_name(domain, path)
-    return (
-        '<!DOCTYPE html>\n<html>\n  <head>\n    <meta charset="utf-8">\n'
-        '    <title>%s</title>\n%s\n  </head>\n  <body></body>\n</html>\n'
-        % (escape(name), _meta_tags(domain, [path], port))
-    ).encode('utf-8')
 
 
 def grouped_fingerprint(fingerprint):
@@ -122,5 +106,5 @@ def catalog_page(domain, images, port=443, signer_fingerprint='', title=''):
         '    <meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '    <title>%s</title>\n%s\n    <style>%s    </style>\n  </head>\n  <body>\n'
         '    <h1>%s</h1>\n%s%s\n  </body>\n</html>\n'
-        % (escape(heading), _meta_tags(domain, paths, port), _STYLE, escape(heading), key, body)
+        % (escape(heading), discovery.render_tags(domain, paths, port), _STYLE, escape(heading), key, body)
     ).encode('utf-8')

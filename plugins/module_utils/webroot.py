@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one place that knows a registry's web-root layout and its appc discovery URLs.
+"""The one place that knows a registry's web-root layout.
 
 An image named ``<domain>/<path>`` with labels version/os/arch lives at
 ``<webroot>/<path>/<version>-<os>-<arch>.aci`` with its signature beside it as ``.aci.asc``; the
@@ -78,26 +78,6 @@ def base_url(domain, port=443):
     return 'https://%s' % domain if int(port) == 443 else 'https://%s:%d' % (domain, int(port))
 
 
-def discovery_tags(domain, path, port=443):
-    """The ``(name, content)`` pairs of the meta tags that make ``domain/path`` discoverable."""
-    url = base_url(domain, port)
-    prefix = full_name(domain, path)
-    return [
-        ('ac-discovery', '%s %s/%s/%s' % (prefix, url, path, FILE_TEMPLATE)),
-        ('ac-discovery-pubkeys', '%s %s/%s' % (prefix, url, PUBKEYS_FILE)),
-    ]
-
-
-def order_for_discovery(paths):
-    """Most specific names first.
-
-    appc matches a tag's prefix as a plain string and rkt takes the first template that matches,
-    so on a page listing several names, ``app1`` must come before ``app`` (and ``team/tool``
-    before ``team``), or a request for ``app1`` would be answered with ``app``'s files.
-    """
-    return sorted(set(paths), key=lambda p: (-len(p), p))
-
-
 class Plan(object):
     """What laying out a web root would change: pages to write, links to set, files to remove."""
 
@@ -139,10 +119,10 @@ class WebRoot(object):
 
     def expected(self, images, signer_fingerprint='', title=''):
         """Return ``(pages, links, referenced)``: what the web root must hold for ``images``."""
-        from ansible_collections.aci.registry.plugins.module_utils import catalog
+        from ansible_collections.aci.registry.plugins.module_utils import catalog, discovery
 
         paths = sorted(set(split_name(image['name'], self.domain) for image in images))
-        pages = dict((discovery_relpath(p), catalog.discovery_page(self.domain, p, self.port)) for p in paths)
+        pages = dict((discovery_relpath(p), discovery.render_page(self.domain, p, self.port)) for p in paths)
         pages[CATALOG_FILE] = catalog.catalog_page(self.domain, images, self.port, signer_fingerprint, title)
         referenced = [PUBKEYS_FILE]
         for image in images:

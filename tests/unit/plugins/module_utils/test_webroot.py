@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from ansible_collections.aci.registry.plugins.module_utils import catalog, webroot
+from ansible_collections.aci.registry.plugins.module_utils import catalog, discovery, webroot
 
 DOMAIN = 'reg.example.com'
 
@@ -46,11 +46,11 @@ def test_paths():
 
 
 def test_discovery_page_names_exactly_one_image():
-    assert tags(catalog.discovery_page(DOMAIN, 'app')) == [
+    assert tags(discovery.render_page(DOMAIN, 'app')) == [
         ('ac-discovery', 'reg.example.com/app https://reg.example.com/app/{version}-{os}-{arch}.{ext}'),
         ('ac-discovery-pubkeys', 'reg.example.com/app https://reg.example.com/pubkeys.gpg'),
     ]
-    assert 'https://reg.example.com:8443/app/' in tags(catalog.discovery_page(DOMAIN, 'app', 8443))[0][1]
+    assert 'https://reg.example.com:8443/app/' in tags(discovery.render_page(DOMAIN, 'app', 8443))[0][1]
 
 
 def test_catalog_lists_the_more_specific_prefix_first():
