@@ -12,7 +12,7 @@ page the first ``ac-discovery`` tag whose prefix the name starts with (as a plai
 template can be filled with the labels wins. Fetching pages is left to a callable, so this module
 does no I/O of its own.
 
-Layering: ``webroot`` <- this module <- ``catalog`` (and ``fetch``).
+Layering: ``webroot`` <- this module <- ``catalog`` <- ``registry_site`` (and ``fetch``).
 """
 
 from __future__ import annotations

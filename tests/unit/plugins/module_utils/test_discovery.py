@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.aci.registry.plugins.module_utils import discovery, webroot
+from ansible_collections.aci.registry.plugins.module_utils import discovery, registry_site, webroot
 
 LABELS = dict(version='v1', os='linux', arch='amd64')
 DOMAIN = 'reg.example.com'
@@ -66,7 +66,7 @@ def served(port, own_pages=True):
     ``GET /<path>?ac-discovery=1`` is ``.discovery/<path>.html`` (404 without it) and the root is
     the catalog; ``own_pages=False`` leaves only the catalog, so the walk must go up to it.
     """
-    pages = webroot.WebRoot('/nowhere', DOMAIN, port).expected(NESTED)[0]
+    pages = registry_site.render(DOMAIN, NESTED, port).pages
     base = webroot.base_url(DOMAIN, port)
 
     def get_page(url):
