@@ -1,55 +1,18 @@
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Renders a registry's HTML: one discovery page per image name and the catalog at the root.
+"""The human catalog page at a registry's root: every name with its versions, os/arch, size, image ID,
+the signing key's fingerprint and copy-paste ``rkt`` commands, under the discovery tags of every name.
 
-Pure functions from image records to bytes, so the same inputs always give the same page and an
-unchanged registry is never rewritten. Paths and URLs come from webroot.py.
+A pure function from image records to bytes, so the same inputs always give the same page and an
+unchanged registry is never rewritten. Names, paths, URLs and version order come from webroot.py,
+the discovery tags in the head from discovery.py (layering: webroot <- discovery <- this module).
 """
 
 from __future__ import annotations
 
-import re
 from html import escape
 
-from ansible_collections.aci.registry.plugins.module_utils import webroot
-
-_VERSION_PART = re.compile(r'(\d+)')
-
-
-def version_key(version):
-    """Natural sort key: v1.10.0 after v1.9.0, release after its own pre-release suffix."""
-    parts = _VERSION_PART.split(version.lstrip('vV'))
-    return [(0, int(p), '') if p.isdigit() else (1, 0, p) for p in parts if p]
-
-
-def latest_versions(images):
-    """``{(name, os, arch): version}``: an image marked ``latest`` wins, else the highest version."""
-    chosen = {}
-    for image in images:
-        key = (image['name'], image['os'], image['arch'])
-        current = chosen.get(key)
-        if current is None or image.get('latest') or (
-                not current.get('latest') and version_key(image['version']) > version_key(current['version'])):
-            chosen[key] = image
-    return dict((key, image['version']) for key, image in chosen.items())
-
-
-def _meta_tags(domain, paths, port):
-    lines = []
-    for path in webroot.order_for_discovery(paths):
-        for name, content in webroot.discovery_tags(domain, path, port):
-            lines.append('    <meta name="%s" content="%s">' % (name, escape(content)))
-    return '\n'.join(lines)
-
-
-def discovery_page(domain, path, port=443):
-    """The page answering ``GET /<path>?ac-discovery=1``: tags for exactly this one name."""
-    name = webroot.full_name(domain, path)
-    return (
-        '<!DOCTYPE html>\n<html>\n  <head>\n    <meta charset="utf-8">\n'
-        '    <title>%s</title>\n%s\n  </head>\n  <body></body>\n</html>\n'
-        % (escape(name), _meta_tags(domain, [path], port))
-    ).encode('utf-8')
+from ansible_collections.aci.registry.plugins.module_utils import discovery, webroot
 
 
 def grouped_fingerprint(fingerprint):
@@ -82,7 +45,7 @@ _STYLE = """
 
 def _image_rows(domain, images, port):
     rows = []
-    for image in sorted(images, key=lambda i: (version_key(i['version']), i['os'], i['arch']), reverse=True):
+    for image in sorted(images, key=lambda i: (webroot.version_key(i['version']), i['os'], i['arch']), reverse=True):
         path = webroot.split_name(image['name'], domain)
         url = '%s/%s' % (webroot.base_url(domain, port), webroot.image_relpath(path, image['version'], image['os'], image['arch']))
         rows.append(
@@ -104,7 +67,7 @@ def catalog_page(domain, images, port=443, signer_fingerprint='', title=''):
     key_url = '%s/%s' % (webroot.base_url(domain, port), webroot.PUBKEYS_FILE)
     sections = []
     for name in sorted(by_name):
-        newest = max(by_name[name], key=lambda i: version_key(i['version']))
+        newest = max(by_name[name], key=lambda i: webroot.version_key(i['version']))
         sections.append(
             '    <section class="name" id="%s">\n      <h2>%s</h2>\n      <table>\n'
             '        <tr><th>version</th><th>os/arch</th><th>size</th><th>image ID</th><th>files</th></tr>\n'
@@ -122,5 +85,5 @@ def catalog_page(domain, images, port=443, signer_fingerprint='', title=''):
         '    <meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '    <title>%s</title>\n%s\n    <style>%s    </style>\n  </head>\n  <body>\n'
         '    <h1>%s</h1>\n%s%s\n  </body>\n</html>\n'
-        % (escape(heading), _meta_tags(domain, paths, port), _STYLE, escape(heading), key, body)
+        % (escape(heading), discovery.render_tags(domain, paths, port), _STYLE, escape(heading), key, body)
     ).encode('utf-8')

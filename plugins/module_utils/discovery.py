@@ -1,24 +1,71 @@
-# Copyright: (c) 2026, aci.registry maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""appc meta discovery, as rkt does it: from an image name and labels to the URLs of the image,
-its signature and the signing keys.
+"""How appc meta discovery looks on the wire: the tags and pages a registry serves, and rkt's walk
+that reads them back into the URLs of an image, its signature and the signing keys.
 
-For ``host/a/b`` the pages ``https://host/a/b?ac-discovery=1``, ``https://host/a?ac-discovery=1``
-and ``https://host?ac-discovery=1`` are asked in turn; on each page the first ``ac-discovery``
-tag whose prefix the name starts with (as a plain string) and whose template can be filled with
-the labels wins. Fetching pages is left to a callable, so this module does no I/O of its own.
+Rendering: a page answering ``GET /<path>?ac-discovery=1`` carries, for the name ``<domain>/<path>``,
+an ``ac-discovery`` tag (the name as prefix, then the URL template of its files) and an
+``ac-discovery-pubkeys`` tag (the name, then the key's URL). The names, paths and URLs come from
+``webroot.py``; ``catalog.py`` puts the tags of every name in the head of the catalog page.
+
+Parsing, as rkt does it: for ``host/a/b`` the pages ``https://host/a/b?ac-discovery=1``,
+``https://host/a?ac-discovery=1`` and ``https://host?ac-discovery=1`` are asked in turn; on each
+page the first ``ac-discovery`` tag whose prefix the name starts with (as a plain string) and whose
+template can be filled with the labels wins. Fetching pages is left to a callable, so this module
+does no I/O of its own.
+
+Layering: ``webroot`` <- this module <- ``catalog`` <- ``registry_site`` (and ``fetch``).
 """
 
 from __future__ import annotations
 
 import re
+from html import escape
+from html.parser import HTMLParser
 
-try:
-    from html.parser import HTMLParser
-except ImportError:  # pragma: no cover - Python 2 is not supported by this collection
-    HTMLParser = object
+from ansible_collections.aci.registry.plugins.module_utils import webroot
+
+DISCOVERY_TAG = 'ac-discovery'
+PUBKEYS_TAG = 'ac-discovery-pubkeys'
 
 _TEMPLATE_VAR = re.compile(r'\{([^{}]+)\}')
+
+
+def tags_for(domain, path, port=443):
+    """The ``(name, content)`` pairs of the meta tags that make ``domain/path`` discoverable."""
+    url = webroot.base_url(domain, port)
+    prefix = webroot.full_name(domain, path)
+    return [
+        (DISCOVERY_TAG, '%s %s/%s/%s' % (prefix, url, path, webroot.FILE_TEMPLATE)),
+        (PUBKEYS_TAG, '%s %s/%s' % (prefix, url, webroot.PUBKEYS_FILE)),
+    ]
+
+
+def most_specific_first(paths):
+    """Most specific names first.
+
+    appc matches a tag's prefix as a plain string and rkt takes the first template that matches,
+    so on a page listing several names, ``app1`` must come before ``app`` (and ``team/tool``
+    before ``team``), or a request for ``app1`` would be answered with ``app``'s files.
+    """
+    return sorted(set(paths), key=lambda p: (-len(p), p))
+
+
+def render_tags(domain, paths, port=443):
+    """The ``<meta>`` lines of the names ``paths``, most specific first, indented for a ``<head>``."""
+    lines = []
+    for path in most_specific_first(paths):
+        for name, content in tags_for(domain, path, port):
+            lines.append('    <meta name="%s" content="%s">' % (name, escape(content)))
+    return '\n'.join(lines)
+
+
+def render_page(domain, path, port=443):
+    """The page answering ``GET /<path>?ac-discovery=1``: tags for exactly this one name."""
+    name = webroot.full_name(domain, path)
+    return (
+        '<!DOCTYPE html>\n<html>\n  <head>\n    <meta charset="utf-8">\n'
+        '    <title>%s</title>\n%s\n  </head>\n  <body></body>\n</html>\n'
+        % (escape(name), render_tags(domain, [path], port))
+    ).encode('utf-8')
 
 
 class DiscoveryError(Exception):
@@ -27,13 +74,13 @@ class DiscoveryError(Exception):
 
 class _MetaTags(HTMLParser):
     def __init__(self):
-        HTMLParser.__init__(self)
+        super().__init__()
         self.tags = []
 
     def handle_starttag(self, tag, attrs):
         if tag == 'meta':
             attrs = dict(attrs)
-            if attrs.get('name') in ('ac-discovery', 'ac-discovery-pubkeys') and attrs.get('content'):
+            if attrs.get('name') in (DISCOVERY_TAG, PUBKEYS_TAG) and attrs.get('content'):
                 self.tags.append((attrs['name'], attrs['content']))
 
 
@@ -56,13 +103,12 @@ def parse_name(image):
 def page_urls(name, port=443):
     """The discovery URLs asked for ``name``, most specific first."""
     host, _sep, path = name.partition('/')
-    authority = host if int(port) == 443 else '%s:%d' % (host, int(port))
+    base = webroot.base_url(host, port)
     parts = path.split('/') if path else []
     urls = []
     for depth in range(len(parts), -1, -1):
         suffix = '/'.join(parts[:depth])
-        urls.append('https://%s/%s?ac-discovery=1' % (authority, suffix) if suffix
-                    else 'https://%s?ac-discovery=1' % authority)
+        urls.append('%s/%s?ac-discovery=1' % (base, suffix) if suffix else '%s?ac-discovery=1' % base)
     return urls
 
 
@@ -74,7 +120,7 @@ def fill_template(template, values):
     return _TEMPLATE_VAR.sub(lambda m: values[m.group(1)], template)
 
 
-class Endpoints(object):
+class Endpoints:
     """What discovery found: ``aci_url``, ``asc_url``, ``pubkeys`` (URLs) and the ``page`` used."""
 
     def __init__(self, aci_url, asc_url, pubkeys, page):
@@ -94,7 +140,7 @@ def match(name, labels, tags):
         template = template.strip()
         if not template or not name.startswith(prefix):
             continue
-        if tag == 'ac-discovery-pubkeys':
+        if tag == PUBKEYS_TAG:
             pubkeys.append(template)
         elif found is None:
             aci = fill_template(template, dict(values, ext='aci'))

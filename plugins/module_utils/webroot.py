@@ -1,12 +1,18 @@
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one place that knows a registry's web-root layout and its appc discovery URLs.
+"""The one place that knows a registry's web-root layout, and the plan that converges a web root to it.
 
 An image named ``<domain>/<path>`` with labels version/os/arch lives at
 ``<webroot>/<path>/<version>-<os>-<arch>.aci`` with its signature beside it as ``.aci.asc``; the
-signing key is ``<webroot>/pubkeys.gpg``. Discovery pages live in a tree of their own,
-``<webroot>/.discovery/<path>.html`` (the server answers ``GET /<path>?ac-discovery=1`` from it),
-because ``/<path>`` is already the directory holding the images.
+signing key is ``<webroot>/pubkeys.gpg``. ``<path>/latest-<os>-<arch>.aci`` (and ``.asc``) link to
+the newest version. Discovery pages live in a tree of their own, ``<webroot>/.discovery/<path>.html``
+(the server answers ``GET /<path>?ac-discovery=1`` from it), because ``/<path>`` is already the
+directory holding the images; the catalog is ``<webroot>/index.html``.
+
+This is the bottom layer and imports nothing of the collection: ``discovery.py`` renders the
+discovery tags and pages from these names and URLs, ``catalog.py`` the catalog page, and
+``registry_site.py`` hands the rendered pages to the plan here (a ``Layout``), which compares them
+with what a ``WebRoot`` holds (a ``State``) and says what to write, link and remove (a ``Plan``).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ FILE_TEMPLATE = '{version}-{os}-{arch}.{ext}'
 
 _AC_IDENTIFIER = re.compile(r'^[a-z0-9]+([-._~/][a-z0-9]+)*$')
 _LABEL_VALUE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._+~-]*$')
+_VERSION_PART = re.compile(r'(\d+)')
 
 
 class LayoutError(ValueError):
@@ -78,38 +85,95 @@ def base_url(domain, port=443):
     return 'https://%s' % domain if int(port) == 443 else 'https://%s:%d' % (domain, int(port))
 
 
-def discovery_tags(domain, path, port=443):
-    """The ``(name, content)`` pairs of the meta tags that make ``domain/path`` discoverable."""
-    url = base_url(domain, port)
-    prefix = full_name(domain, path)
-    return [
-        ('ac-discovery', '%s %s/%s/%s' % (prefix, url, path, FILE_TEMPLATE)),
-        ('ac-discovery-pubkeys', '%s %s/%s' % (prefix, url, PUBKEYS_FILE)),
-    ]
+def version_key(version):
+    """Natural sort key: v1.10.0 after v1.9.0, release after its own pre-release suffix."""
+    parts = _VERSION_PART.split(version.lstrip('vV'))
+    return [(0, int(p), '') if p.isdigit() else (1, 0, p) for p in parts if p]
 
 
-def order_for_discovery(paths):
-    """Most specific names first.
+def latest_versions(images):
+    """``{(name, os, arch): version}``: an image marked ``latest`` wins, else the highest version."""
+    chosen = {}
+    for image in images:
+        key = (image['name'], image['os'], image['arch'])
+        current = chosen.get(key)
+        if current is None or image.get('latest') or (
+                not current.get('latest') and version_key(image['version']) > version_key(current['version'])):
+            chosen[key] = image
+    return dict((key, image['version']) for key, image in chosen.items())
 
-    appc matches a tag's prefix as a plain string and rkt takes the first template that matches,
-    so on a page listing several names, ``app1`` must come before ``app`` (and ``team/tool``
-    before ``team``), or a request for ``app1`` would be answered with ``app``'s files.
-    """
-    return sorted(set(paths), key=lambda p: (-len(p), p))
+
+def image_paths(domain, images):
+    """The sorted paths of the names of ``images``; refuses a version that is the ``latest`` alias."""
+    for image in images:
+        if image['version'] == LATEST_VERSION:
+            raise LayoutError('image %s: "%s" is the alias this registry maintains for the newest version; '
+                              'give the image a real version' % (image['name'], LATEST_VERSION))
+    return sorted(set(split_name(image['name'], domain) for image in images))
 
 
-class Plan(object):
-    """What laying out a web root would change: pages to write, links to set, files to remove."""
+def referenced_files(domain, images):
+    """The files the pages point at, which must be there before a page names them."""
+    relpaths = [PUBKEYS_FILE]
+    for image in images:
+        path = split_name(image['name'], domain)
+        relpaths.append(image_relpath(path, image['version'], image['os'], image['arch']))
+        relpaths.append(signature_relpath(path, image['version'], image['os'], image['arch']))
+    return relpaths
 
-    def __init__(self):
-        self.writes = {}    # relpath -> bytes
-        self.links = {}     # relpath -> link target (relative)
-        self.removals = []  # relpaths
-        self.missing = []   # relpaths a page would point at but which are not there
 
-    @property
-    def changed(self):
-        return bool(self.writes or self.links or self.removals)
+def latest_links(domain, images):
+    """``{alias relpath: target}``: the ``latest`` image and signature of each name, os and arch."""
+    links = {}
+    for (name, os_name, arch), version in latest_versions(images).items():
+        path = split_name(name, domain)
+        for relpath_of in (image_relpath, signature_relpath):
+            links[relpath_of(path, LATEST_VERSION, os_name, arch)] = posixpath.basename(
+                relpath_of(path, version, os_name, arch))
+    return links
+
+
+class Layout:
+    """What a web root must hold: ``pages`` (relpath -> bytes), ``links`` (relpath -> target) and
+    the ``referenced`` files (relpaths) the pages point at, which are copied in before."""
+
+    def __init__(self, pages, links, referenced):
+        self.pages = pages
+        self.links = links
+        self.referenced = referenced
+
+
+class State:
+    """What a web root holds where a ``Layout`` looks, read before anything changes."""
+
+    def __init__(self, pages, existing, links, missing, owned):
+        self.pages = pages        # page relpath -> bytes there, or None
+        self.existing = existing  # page relpaths that exist (readable or not)
+        self.links = links        # link relpath -> target there, or None
+        self.missing = missing    # referenced relpaths that are not files
+        self.owned = owned        # relpaths of every file this layout owns, when pruning
+
+
+class Plan:
+    """What converging a web root changes: pages to write, links to set, files to remove."""
+
+    def __init__(self, writes, links, removals):
+        self.writes = writes      # relpath -> bytes
+        self.links = links        # relpath -> link target (relative)
+        self.removals = removals  # relpaths
+
+    def reasons(self):
+        """One short reason a change, none when the web root is as it should be."""
+        return (['write %s' % r for r in sorted(self.writes)] + ['link %s' % r for r in sorted(self.links)]
+                + ['remove %s' % r for r in self.removals])
+
+
+def plan_changes(state, layout):
+    """The ``Plan`` that turns ``state`` into ``layout``; only owned files that it does not keep go."""
+    writes = {r: content for r, content in sorted(layout.pages.items()) if state.pages[r] != content}
+    links = {r: target for r, target in sorted(layout.links.items()) if state.links[r] != target}
+    keep = set(layout.pages) | set(layout.links) | set(layout.referenced)
+    return Plan(writes, links, [r for r in state.owned if r not in keep])
 
 
 def _is_layout_file(relpath):
@@ -119,13 +183,11 @@ def _is_layout_file(relpath):
     return relpath.endswith('.' + IMAGE_EXT) or relpath.endswith('.' + SIGNATURE_EXT)
 
 
-class WebRoot(object):
-    """A registry web root on disk: compares it with the images it should serve, then converges."""
+class WebRoot:
+    """A registry web root on disk: reads the ``State`` a layout looks at, then applies a ``Plan``."""
 
-    def __init__(self, root, domain, port=443):
+    def __init__(self, root):
         self.root = root
-        self.domain = domain
-        self.port = port
 
     def _abs(self, relpath):
         return os.path.join(self.root, *relpath.split('/'))
@@ -134,48 +196,21 @@ class WebRoot(object):
         try:
             with open(self._abs(relpath), 'rb') as f:
                 return f.read()
-        except (IOError, OSError):
+        except OSError:
             return None
 
-    def expected(self, images, signer_fingerprint='', title=''):
-        """Return ``(pages, links, referenced)``: what the web root must hold for ``images``."""
-        from ansible_collections.aci.registry.plugins.module_utils import catalog
+    def _link_target(self, relpath):
+        path = self._abs(relpath)
+        return os.readlink(path) if os.path.islink(path) else None
 
-        paths = sorted(set(split_name(image['name'], self.domain) for image in images))
-        pages = dict((discovery_relpath(p), catalog.discovery_page(self.domain, p, self.port)) for p in paths)
-        pages[CATALOG_FILE] = catalog.catalog_page(self.domain, images, self.port, signer_fingerprint, title)
-        referenced = [PUBKEYS_FILE]
-        for image in images:
-            path = split_name(image['name'], self.domain)
-            referenced.append(image_relpath(path, image['version'], image['os'], image['arch']))
-            referenced.append(signature_relpath(path, image['version'], image['os'], image['arch']))
-        links = {}
-        for (name, os_name, arch), version in catalog.latest_versions(images).items():
-            path = split_name(name, self.domain)
-            for relpath_of in (image_relpath, signature_relpath):
-                links[relpath_of(path, LATEST_VERSION, os_name, arch)] = posixpath.basename(
-                    relpath_of(path, version, os_name, arch))
-        return pages, links, referenced
-
-    def plan(self, images, signer_fingerprint='', title='', prune=True):
-        for image in images:
-            if image['version'] == LATEST_VERSION:
-                raise LayoutError('image %s: "%s" is the alias this registry maintains for the newest version; '
-                                  'give the image a real version' % (image['name'], LATEST_VERSION))
-        pages, links, referenced = self.expected(images, signer_fingerprint, title)
-        plan = Plan()
-        plan.missing = [r for r in referenced if not os.path.isfile(self._abs(r))]
-        for relpath, content in sorted(pages.items()):
-            if self._current_bytes(relpath) != content:
-                plan.writes[relpath] = content
-        for relpath, target in sorted(links.items()):
-            path = self._abs(relpath)
-            if not (os.path.islink(path) and os.readlink(path) == target):
-                plan.links[relpath] = target
-        if prune:
-            keep = set(pages) | set(links) | set(referenced)
-            plan.removals = [r for r in self.layout_files() if r not in keep]
-        return plan
+    def read(self, layout, prune=True):
+        """The ``State`` of the places ``layout`` names, and (``prune``) of every file the layout owns."""
+        return State(
+            pages={r: self._current_bytes(r) for r in layout.pages},
+            existing={r for r in layout.pages if os.path.exists(self._abs(r))},
+            links={r: self._link_target(r) for r in layout.links},
+            missing=[r for r in layout.referenced if not os.path.isfile(self._abs(r))],
+            owned=self.layout_files() if prune else [])
 
     def layout_files(self):
         """Web-root relative paths of every file (or link) this layout owns, sorted."""

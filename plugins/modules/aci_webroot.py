@@ -137,11 +137,9 @@ catalog:
   sample: /srv/aci-registry/index.html
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aci.registry.plugins.module_utils import files, webroot
+from ansible_collections.aci.registry.plugins.module_utils import converge, registry_site
 
 
 def main():
@@ -165,35 +163,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
-    if not os.path.isdir(p['path']):
-        module.fail_json(msg='web root %s does not exist: create it first (the aci.registry.server role does)' % p['path'])
-
-    root = webroot.WebRoot(p['path'], p['domain'], p['port'])
-    try:
-        plan = root.plan(p['images'], p['signer_fingerprint'], p['title'], p['prune'])
-    except webroot.LayoutError as e:
-        module.fail_json(msg=str(e))
-    if plan.missing:
-        module.fail_json(msg='refusing to publish pages that point at missing files: %s. Copy the images, '
-                             'their .asc signatures and pubkeys.gpg into %s first.'
-                             % (', '.join(plan.missing), p['path']), missing=plan.missing)
-
-    result = dict(
-        changed=plan.changed,
-        written=sorted(plan.writes),
-        linked=plan.links,
-        removed=plan.removals,
-        catalog=os.path.join(p['path'], webroot.CATALOG_FILE),
-    )
-    if module._diff:
-        result['diff'] = dict(
-            before={'files': sorted(set(plan.removals) | set(r for r in plan.writes if os.path.exists(root._abs(r))))},
-            after={'files': sorted(set(plan.writes) | set(plan.links))},
-        )
-    if plan.changed and not module.check_mode:
-        root.apply(plan, lambda path, content: files.write_file(module, path, content=content, default_mode=0o644))
-    module.exit_json(**result)
+    converge.run(module, registry_site.RegistrySite(module))
 
 
 if __name__ == '__main__':

@@ -1,10 +1,12 @@
 """Web-root layout, discovery pages and the catalog."""
 
+import ast
+import os
 import re
 
 import pytest
 
-from ansible_collections.aci.registry.plugins.module_utils import catalog, webroot
+from ansible_collections.aci.registry.plugins.module_utils import catalog, discovery, webroot
 
 DOMAIN = 'reg.example.com'
 
@@ -46,11 +48,11 @@ def test_paths():
 
 
 def test_discovery_page_names_exactly_one_image():
-    assert tags(catalog.discovery_page(DOMAIN, 'app')) == [
+    assert tags(discovery.render_page(DOMAIN, 'app')) == [
         ('ac-discovery', 'reg.example.com/app https://reg.example.com/app/{version}-{os}-{arch}.{ext}'),
         ('ac-discovery-pubkeys', 'reg.example.com/app https://reg.example.com/pubkeys.gpg'),
     ]
-    assert 'https://reg.example.com:8443/app/' in tags(catalog.discovery_page(DOMAIN, 'app', 8443))[0][1]
+    assert 'https://reg.example.com:8443/app/' in tags(discovery.render_page(DOMAIN, 'app', 8443))[0][1]
 
 
 def test_catalog_lists_the_more_specific_prefix_first():
@@ -81,6 +83,23 @@ def test_catalog_escapes_html():
 
 def test_latest_is_the_natural_highest_unless_pinned():
     images = [dict(name='n', os='linux', arch='amd64', version=v) for v in ('v1.9.0', 'v1.10.0', 'v1.2')]
-    assert catalog.latest_versions(images) == {('n', 'linux', 'amd64'): 'v1.10.0'}
+    assert webroot.latest_versions(images) == {('n', 'linux', 'amd64'): 'v1.10.0'}
     images[2]['latest'] = True
-    assert catalog.latest_versions(images) == {('n', 'linux', 'amd64'): 'v1.2'}
+    assert webroot.latest_versions(images) == {('n', 'linux', 'amd64'): 'v1.2'}
+
+
+# Bottom up: each file imports only files before it (webroot.py none), at the top, never in a function.
+LAYERS = ['webroot', 'discovery', 'catalog', 'registry_site']
+
+
+@pytest.mark.parametrize('name', LAYERS)
+def test_layering(name):
+    with open(os.path.join(os.path.dirname(webroot.__file__), name + '.py')) as f:
+        tree = ast.parse(f.read())
+    siblings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == 'ansible_collections.aci.registry.plugins.module_utils':
+            siblings.update(alias.name for alias in node.names)
+            assert node in tree.body, '%s.py imports %s inside a function' % (name, siblings)
+    below = LAYERS[:LAYERS.index(name)]
+    assert not (siblings & set(LAYERS)) - set(below), '%s.py may only import %s' % (name, below)

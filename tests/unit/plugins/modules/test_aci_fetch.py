@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.aci.registry.plugins.module_utils import gpg as g
 from ansible_collections.aci.registry.plugins.module_utils import webroot
-from ansible_collections.aci.registry.plugins.modules import aci_build, aci_fetch
+from ansible_collections.aci.registry.plugins.modules import aci_build, aci_fetch, aci_webroot
 
 pytestmark = pytest.mark.skipif(not (shutil.which('gpg') and g.HAS_GNUPG), reason='needs gpg and python-gnupg')
 
@@ -120,8 +120,7 @@ def registry(tmp_path, pki, signer, run_module):
     context.load_cert_chain(str(pki / 'server.pem'), str(pki / 'server.key'))
     server.socket = context.wrap_socket(server.socket, server_side=True)
     port = server.server_address[1]
-    site = webroot.WebRoot(str(root), DOMAIN, port)
-    site.apply(site.plan(images), lambda p, content: open(p, 'wb').write(content))
+    run_module(aci_webroot.main, dict(path=str(root), domain=DOMAIN, port=port, images=images), expect_failure=False)
     # shutdown() waits for serve_forever's next poll: the default half second, on every test.
     thread = threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=0.02), daemon=True)
     thread.start()
