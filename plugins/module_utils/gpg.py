@@ -20,7 +20,9 @@ import datetime
 import logging
 import os
 import re
+import hashlib
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -305,10 +307,58 @@ def has_keyring(path):
     return any(os.path.isfile(os.path.join(path, name)) for name in names)
 
 
+# gpg-agent's sockets go into the home unless /run/user/<uid> exists, which it does not for root
+# in CI, in containers or in AWX jobs; a Unix socket path holds about 107 bytes.
+_AGENT_SOCKETS = ('S.gpg-agent', 'S.gpg-agent.extra', 'S.gpg-agent.browser', 'S.gpg-agent.ssh')
+_SOCKET_PATH_MAX = 100
+
+
+def _private_dir(path):
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        raise GpgError('%s should be a private directory of this user for gpg-agent\'s sockets, and is '
+                       'not: remove it and run again.' % path)
+
+
+def redirect_agent_sockets(home):
+    """When ``home`` is too deep for gpg-agent's sockets, put them in a short private directory.
+
+    gpg (libassuan) follows a regular file ``S.gpg-agent`` holding ``%Assuan%`` and ``socket=``
+    to the real socket, for the agent and its clients alike. The redirect files stand where gpg
+    would put its sockets anyway, so a dry run may write them too.
+    """
+    home = os.path.abspath(home)
+    if len(os.fsencode(os.path.join(home, max(_AGENT_SOCKETS, key=len)))) <= _SOCKET_PATH_MAX:
+        return
+    digest = hashlib.sha256(os.fsencode(home)).hexdigest()[:16]
+    sockets = os.path.join(os.environ.get('XDG_RUNTIME_DIR') or tempfile.gettempdir(),
+                           'aci-gpg-%d-%s' % (os.geteuid(), digest))
+    try:
+        _private_dir(sockets)
+        for name in _AGENT_SOCKETS:
+            path = os.path.join(home, name)
+            redirect = '%%Assuan%%\nsocket=%s\n' % os.path.join(sockets, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                with open(path) as f:
+                    if f.read() == redirect:
+                        continue
+            fd, tmp = tempfile.mkstemp(dir=home, prefix='.%s.' % name)
+            with os.fdopen(fd, 'w') as f:
+                f.write(redirect)
+            os.replace(tmp, path)
+    except OSError as e:
+        raise GpgError('Cannot point gpg-agent\'s sockets for %s at %s: %s' % (home, sockets, e))
+
+
 def open_home(path):
     """A ``gnupg.GPG`` handle on the existing GNUPGHOME ``path`` (GpgError when missing)."""
     if not os.path.isdir(path):
         raise GpgError('gnupghome %s does not exist.' % path)
+    redirect_agent_sockets(path)
     return _gpg(path)
 
 

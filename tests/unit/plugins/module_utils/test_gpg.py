@@ -23,7 +23,7 @@ def kill_agent(home):
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
-class Homes(object):
+class Homes:
     """Short GNUPGHOME paths (gpg-agent's socket paths must stay under ~100 chars), agents killed after."""
 
     def __init__(self):
@@ -652,3 +652,36 @@ def test_generate_key_makes_another_key_when_rkt_could_not_read_the_first(homes,
     assert fpr != bad and len(made) == 2
     assert g.get_key(gpg, bad) is None, 'the unreadable key is deleted'
     assert g.rkt_problem(g.get_key(gpg, fpr), gpg) is None
+
+
+def test_a_home_too_deep_for_agent_sockets_still_signs(homes, tmp_path):
+    deep = os.path.join(homes.root, 'state', 'x' * 80, 'gnupg')
+    os.makedirs(os.path.dirname(deep))
+    g.prepare_home(deep)
+    homes.homes.append(deep)
+    gpg = g.open_home(deep)
+    fpr = g.generate_key(gpg, 'Deep Home', algorithm='rsa2048')
+    data = tmp_path / 'data'
+    data.write_bytes(b'signed from a deep home')
+    sig, signer = g.sign_detached(gpg, fpr, str(data))
+    assert signer == fpr
+    assert g.verify_detached(g.export_public_key(gpg, fpr), str(data), sig) == fpr
+    with open(os.path.join(deep, 'S.gpg-agent')) as f:
+        redirect = f.read()
+    sockets = redirect.split('socket=')[1].strip()
+    assert redirect.startswith('%Assuan%\n') and len(sockets) < 100
+    assert oct(os.stat(os.path.dirname(sockets)).st_mode & 0o777) == '0o700'
+    g.open_home(deep)  # a second open rewrites nothing
+    with open(os.path.join(deep, 'S.gpg-agent')) as f:
+        assert f.read() == redirect
+
+
+def test_a_socket_directory_others_can_enter_is_refused(homes, monkeypatch, tmp_path):
+    monkeypatch.setenv('XDG_RUNTIME_DIR', str(tmp_path))
+    deep = os.path.join(homes.root, 'y' * 100)
+    g.prepare_home(deep)
+    g.redirect_agent_sockets(deep)
+    sockets = next(p for p in tmp_path.iterdir() if p.name.startswith('aci-gpg-'))
+    sockets.chmod(0o755)
+    with pytest.raises(g.GpgError, match='private directory'):
+        g.redirect_agent_sockets(deep)
