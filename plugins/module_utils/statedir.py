@@ -23,12 +23,12 @@ def git_exposure(module, path):
     git = module.get_bin_path('git')
     if git is None:
         return None, None
-    rc, out, _ = module.run_command([git, '-C', _existing_ancestor(path), 'rev-parse', '--show-toplevel'])
+    rc, out, dummy = module.run_command([git, '-C', _existing_ancestor(path), 'rev-parse', '--show-toplevel'])
     if rc != 0:
         return None, None
     top = out.strip()
     # check-ignore matches patterns, so it answers for a directory that is not made yet (dry run).
-    rc, _, _ = module.run_command([git, '-C', top, 'check-ignore', '-q', os.path.relpath(path, top) + '/'])
+    rc = module.run_command([git, '-C', top, 'check-ignore', '-q', os.path.relpath(path, top) + '/'])[0]
     return top, rc == 0
 
 

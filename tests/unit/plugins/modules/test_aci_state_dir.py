@@ -1,6 +1,5 @@
 """aci_state_dir on real directories and a real git work tree."""
 
-import os
 import subprocess
 
 from ansible_collections.aci.registry.plugins.modules import aci_state_dir
