@@ -73,7 +73,7 @@ def markup(text):
         elif kind == 'U':
             out.append('<%s>' % body)
         else:
-            label, _, url = body.rpartition(',')
+            label, url = body.rsplit(',', 1) if ',' in body else (body, body)
             out.append('[%s](%s)' % (_plain(label.strip()), url.strip()))
         at = m.end()
     out.append(_plain(text[at:]))
@@ -124,8 +124,7 @@ def rows(opts, prefix=''):
         yield full, spec
         if spec.get('options'):
             inner = full + ('[].' if spec.get('type') == 'list' else '.')
-            for row in rows(spec['options'], inner):
-                yield row
+            yield from rows(spec['options'], inner)
 
 
 def _row(name, spec):
@@ -198,7 +197,7 @@ def write(role):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--write', action='store_true', help='rewrite the sections instead of checking them')
     parser.add_argument('roles', nargs='*', metavar='ROLE', help='roles to look at (default: every role)')
     args = parser.parse_args(argv)

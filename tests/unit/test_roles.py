@@ -54,8 +54,7 @@ def walk(data):
     else:
         return
     for value in values:
-        for found in walk(value):
-            yield found
+        yield from walk(value)
 
 
 def as_list(value):
@@ -149,7 +148,7 @@ def _documented_topics(role):
 
 
 def test_documented_handler_topics_are_handled_and_notified():
-    listened = set(topic for _, handler in _handlers() for topic in as_list(handler.get('listen') or []))
+    listened = set(topic for role, handler in _handlers() for topic in as_list(handler.get('listen') or []))
     notified = _notified()
     documented = set(topic for role in ROLES for topic in _documented_topics(role))
     assert documented, 'no README documents a handler topic: is the pattern still right?'
