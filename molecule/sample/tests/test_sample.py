@@ -1,0 +1,63 @@
+"""The sample inventory, copied unchanged and run over SSH as a non-root user with sudo: the
+registry serves, the client fetches and runs with the real rkt, and the controller's state is
+where the sample says it is."""
+
+import filecmp
+import os
+
+import pytest
+
+EPHEMERAL = os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', '')
+PROJECT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', '')
+DOMAIN = 'registry.example.com'
+
+
+@pytest.fixture(scope='module')
+def registry(hosts_in):
+    return hosts_in('registries')[0]
+
+
+@pytest.fixture(scope='module')
+def client(hosts_in):
+    return hosts_in('clients')[0]
+
+
+def test_the_inventory_ran_as_copied():
+    compared = filecmp.dircmp(os.path.join(PROJECT, 'playbooks', 'inventory'), os.path.join(EPHEMERAL, 'fleet'))
+    assert not (compared.left_only or compared.right_only or compared.diff_files)
+    for sub in compared.subdirs.values():
+        assert not (sub.left_only or sub.right_only or sub.diff_files)
+
+
+def test_logins_were_deploy_not_root(registry, client):
+    for host in (registry, client):
+        log = host.check_output('journalctl -q -u ssh.service --no-pager')
+        assert 'Accepted publickey for deploy' in log
+        assert 'for root' not in log
+        assert host.user('deploy').uid != 0
+
+
+def test_what_needs_root_is_roots(registry):
+    key = registry.file('/etc/aci-registry/tls/server.key')
+    assert (key.user, key.group, key.mode) == ('root', 'root', 0o600)
+    assert registry.service('aci-registry').is_running
+    assert registry.file('/srv/aci-registry/app1/v0.0.2-linux-amd64.aci').user == 'root'
+
+
+def test_state_is_in_the_default_place():
+    state = os.path.join(EPHEMERAL, 'xdg-state', 'aci-registry', DOMAIN)
+    assert oct(os.stat(state).st_mode & 0o777) == '0o700'
+    assert sorted(os.listdir(state)) == ['build', 'gnupg', 'pki']
+    assert not os.path.exists(os.path.join(EPHEMERAL, 'fleet', 'aci-registry-state'))
+
+
+def test_rkt_fetches_and_runs_the_sample_images(client, rkt_on):
+    rkt = rkt_on(client, '/var/tmp/rkt-sample')
+    for name in ('%s/app1:v0.0.1' % DOMAIN, '%s/app1' % DOMAIN):
+        fetched = rkt.fetch(name)
+        assert fetched.rc == 0, fetched.stderr
+        assert 'signature verified' in fetched.stderr
+    assert sorted(rkt.image_list()) == ['%s/app1:v0.0.1' % DOMAIN, '%s/app1:v0.0.2' % DOMAIN]
+    ran = rkt.run_app('%s/app1:v0.0.2' % DOMAIN)
+    assert ran.rc == 0, ran.stderr
+    assert 'hello' in ran.stdout
