@@ -172,6 +172,13 @@ def test_discovered_key_pinned_by_fingerprint(registry, tmp_path, signer, run_mo
     assert result['signer'] == signer['fpr']
 
 
+def test_a_short_key_fingerprint_fails_with_a_message(registry, tmp_path, run_module):
+    args = fetch_args(registry, tmp_path, 'localhost/app1:v1', key_fingerprint='9E90CD8C')
+    result = run_module(aci_fetch.main, args, expect_failure=True)
+    assert result['msg'].startswith("key_fingerprint: '9E90CD8C' is not an OpenPGP v4 fingerprint (40 hexadecimal")
+    assert not os.path.exists(args['dest'])
+
+
 def test_discovered_key_with_another_fingerprint_is_refused(registry, tmp_path, signer, run_module):
     args = fetch_args(registry, tmp_path, 'localhost/app1:v1', key_fingerprint=signer['evil_fpr'])
     result = run_module(aci_fetch.main, args, expect_failure=True)
