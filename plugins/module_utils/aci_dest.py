@@ -69,7 +69,10 @@ class ImageFile(converge.Resource):
 
     def desired(self, current):
         check_output(self.params)
-        return self.prepare()
+        image = self.prepare()
+        # Here, not only when writing: check mode must fail where the run would.
+        files.check_writable_dir(self.module, self.dest)
+        return image
 
     def differences(self, current, desired):
         compression = self.params['compression']

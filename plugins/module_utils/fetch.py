@@ -161,6 +161,8 @@ class FetchedImage(converge.Resource):
         return dict(signature=files.read_bytes(self.signature_path))
 
     def desired(self, current):
+        # Here, not only when writing: check mode must fail where the run would, and before any download.
+        files.check_writable_dir(self.module, self.dest)
         if self.params['key_fingerprint']:
             try:
                 self.pin = gpg.normalize_fingerprint(self.params['key_fingerprint'])
