@@ -1,23 +1,33 @@
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Making the ACI file at a module's ``dest`` match an image: the shared end of every module that
-produces images (aci_build, aci_from_docker)."""
+"""The ACI file at a module's ``dest``: the converge resource every module that produces images
+(aci_build, aci_from_docker) is, with the options the aci.registry.aci_output fragment documents.
+
+A subclass says which image belongs there (``prepare``); this file compares it with what is at
+``dest`` and writes it when it differs.
+"""
 
 from __future__ import annotations
 
+import collections
 import os
 
-from ansible_collections.aci.registry.plugins.module_utils import aci, files
+from ansible_collections.aci.registry.plugins.module_utils import aci, converge, files
 from ansible_collections.aci.registry.plugins.module_utils.manifest import ManifestError, pretty_json
 
 DEFAULT_MODE = 0o644
+
+#: What is at ``dest``: its ``compression`` (``None``: no image there) and, in diff mode only, its ``manifest``.
+Existing = collections.namedtuple('Existing', 'compression manifest')
 
 
 def output_argument_spec():
     """The argument spec of the options documented by the aci.registry.aci_output doc fragment."""
     return dict(
+        dest=dict(type='path', required=True),
         compression=dict(type='str', default='gzip', choices=list(aci.COMPRESSIONS)),
         compression_level=dict(type='int'),
+        owner_root=dict(type='bool', default=False),
     )
 
 
@@ -37,39 +47,69 @@ def existing_manifest(dest):
         return None
 
 
-def converge(module, image):
-    """Compares ``image`` with ``module.params['dest']`` and writes it when it differs.
+class ImageFile(converge.Resource):
+    """The image file at ``dest``: current is what is there, desired the ``aci.Image`` to write."""
 
-    Uses the module's ``dest``, ``compression`` and ``compression_level``; returns the result
-    dict (changed, image_id, tar_size, compression, manifest, size, and diff in diff mode).
-    """
-    params = module.params
-    dest = params['dest']
-    compression = params['compression']
-    before = existing_manifest(dest) if module._diff and os.path.exists(dest) else None
-    same, image_id, tar_size = False, None, None
-    if module.check_mode:
-        # Everything is read so that check mode reports the image ID the run would produce.
-        same, image_id, tar_size = aci.compare_image(dest, image.chunks(), compression, exhaustive=True)
-    elif aci.detect_compression(dest) == compression:
-        same, image_id, tar_size = aci.compare_image(dest, image.chunks(), compression)
-    if same:
-        changed = files.apply_file_attributes(module, dest, False, default_mode=DEFAULT_MODE)
-    else:
-        changed = True
-        if not module.check_mode:
-            written = {}
+    errors = (ManifestError, aci.AciError)
 
-            def writer(f):
-                written['id_and_size'] = aci.write_image(f, image.chunks(), compression, params['compression_level'])
+    def __init__(self, module):
+        super().__init__(module)
+        self.dest = self.params['dest']
+        # compare_image's verdict, (same, image_id, tar_size): read once, by differences().
+        self.compared = (False, None, None)
 
-            files.write_file(module, dest, writer=writer, default_mode=DEFAULT_MODE)
-            image_id, tar_size = written['id_and_size']
-    result = dict(changed=changed, image_id=image_id, tar_size=tar_size, compression=compression,
-                  manifest=image.manifest,
-                  size=os.path.getsize(dest) if (same or not module.check_mode) else None)
-    if module._diff:
-        result['diff'] = dict(before_header=dest, after_header=dest,
-                              before=pretty_json(before) if before is not None else '',
-                              after=pretty_json(image.manifest))
-    return result
+    def prepare(self):
+        """The ``aci.Image`` that belongs at ``dest``, checked; adds its warnings to ``self.warnings``."""
+        raise NotImplementedError
+
+    def current(self):
+        # Reading the manifest costs a decompression of the image's head: only the diff needs it.
+        manifest = existing_manifest(self.dest) if self.module._diff and os.path.exists(self.dest) else None
+        return Existing(aci.detect_compression(self.dest), manifest)
+
+    def desired(self, current):
+        check_output(self.params)
+        image = self.prepare()
+        # Here, not only when writing: check mode must fail where the run would.
+        files.check_writable_dir(self.module, self.dest)
+        return image
+
+    def differences(self, current, desired):
+        compression = self.params['compression']
+        if self.module.check_mode or current.compression == compression:
+            # Check mode reads everything, so that it reports the image ID the run would produce.
+            self.compared = aci.compare_image(self.dest, desired.chunks(), compression,
+                                              exhaustive=self.module.check_mode)
+        if current.compression is None:
+            return ['missing']
+        if current.compression != compression:
+            return ['compression']
+        return [] if self.compared[0] else ['content']
+
+    def apply(self, current, desired, reasons):
+        written = []
+
+        def writer(f):
+            written.append(aci.write_image(f, desired.chunks(), self.params['compression'],
+                                           self.params['compression_level']))
+
+        files.write_file(self.module, self.dest, writer=writer, default_mode=DEFAULT_MODE)
+        image_id, tar_size = written[0]
+        return dict(image_id=image_id, tar_size=tar_size, size=os.path.getsize(self.dest))
+
+    def settle(self, changed):
+        # A written image got its attributes from write_file; one left alone may still need them.
+        return changed or files.apply_file_attributes(self.module, self.dest, False, default_mode=DEFAULT_MODE)
+
+    def result(self, current, desired, reasons):
+        _same, image_id, tar_size = self.compared
+        return dict(image_id=image_id, tar_size=tar_size, compression=self.params['compression'],
+                    manifest=desired.manifest, size=None if reasons else os.path.getsize(self.dest))
+
+    def diff(self, current, desired):
+        return dict(before_header=self.dest, after_header=self.dest,
+                    before=pretty_json(current.manifest) if current.manifest is not None else '',
+                    after=pretty_json(desired.manifest))
+
+    def failure(self, error):
+        return dict(errors=error.errors) if isinstance(error, ManifestError) else {}

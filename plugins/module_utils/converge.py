@@ -18,6 +18,8 @@ built from the same two answers that decided ``changed``, and every expected err
 
 from __future__ import annotations
 
+import contextlib
+
 
 class ModuleError(Exception):
     """A failure to report: ``msg`` for the user and extra result fields (``details``)."""
@@ -67,12 +69,18 @@ class Resource:
         return {}
 
     def diff(self, current, desired):
-        """The ``before``/``after`` of diff mode; never key material."""
+        """The ``before``/``after`` of diff mode; never key material. ``None`` when the module has no diff mode."""
         return dict(before=current, after=desired)
 
     def failure(self, error):
         """Extra result fields for a failure raised as one of ``errors``."""
         return {}
+
+    def close(self):
+        """Releases what the answers opened (an archive read from ``desired`` to ``apply``).
+
+        ``run`` calls it once, before it ends the module, whether the run succeeded or failed.
+        """
 
 
 def _converge(module, resource):
@@ -85,8 +93,9 @@ def _converge(module, resource):
     changed = resource.settle(bool(reasons))
     result = dict(resource.result(current, desired, reasons), **applied)
     result['changed'] = changed
-    if module._diff:
-        result['diff'] = resource.diff(current, desired)
+    diff = resource.diff(current, desired) if module._diff else None
+    if diff is not None:
+        result['diff'] = diff
     return result
 
 
@@ -99,7 +108,8 @@ def _warn(module, resource):
 def run(module, resource):
     """Converge ``resource`` and end the module with ``exit_json`` or ``fail_json``."""
     try:
-        result = _converge(module, resource)
+        with contextlib.closing(resource):
+            result = _converge(module, resource)
     except ModuleError as e:
         _warn(module, resource)
         module.fail_json(msg=e.msg, **e.details)

@@ -1,54 +1,55 @@
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fetching an image the way rkt does: discover, download, verify, and only then keep it."""
+"""Fetching an image the way rkt does: discover, download, verify, and only then keep it.
+
+``FetchedImage`` is the converge resource of aci_fetch: the image at ``dest`` and its signature
+beside it, as the registry serves and signs them now.
+"""
 
 from __future__ import annotations
 
 import os
+from urllib.error import HTTPError, URLError
 
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.aci.registry.plugins.module_utils import aci, discovery, files, gpg
+from ansible_collections.aci.registry.plugins.module_utils import aci, converge, discovery, files, gpg
 
 _CHUNK = 1024 * 1024
 # A detached armored signature or a one-key pubkeys file is a few KiB; anything far larger is not one.
 _SMALL_LIMIT = 1024 * 1024
 _USER_AGENT = 'aci.registry-aci_fetch'
+DEFAULT_MODE = 0o644
 
 
-class FetchError(Exception):
+class FetchError(converge.ModuleError):
     """Anything that stops a fetch; ``details`` go into the module's failure result."""
-
-    def __init__(self, msg, **details):
-        super(FetchError, self).__init__(msg)
-        self.details = details
 
 
 class KeyRefused(FetchError):
     """The trusted key is one rkt cannot read: no download can make its signatures verify."""
 
 
-def require_libraries(module):
-    gpg.require_gnupg(module)
+class FetchedImage(converge.Resource):
+    """The image at ``dest`` and its signature beside it.
 
+    Current is the kept signature file, desired what discovery finds: the registry's signature
+    and the key to trust. They differ when the kept image does not verify with that signature and
+    key (or ``force``): it is downloaded; and when the kept signature file is not that signature.
+    """
 
-def apply_attributes(module, exists, changed):
-    """File attributes (mode/owner/...) of the kept image, check-mode aware."""
-    if not exists:
-        return changed
-    return files.apply_file_attributes(module, module.params['dest'], changed, default_mode=0o644)
-
-
-class Fetcher(object):
     def __init__(self, module):
-        self.module = module
-        p = module.params
+        super().__init__(module)
+        gpg.require_gnupg(module)
+        p = self.params
         self.name, version = discovery.parse_name(p['name'])
         self.version = p['version'] or version
         self.labels = dict(version=self.version, os=p['os'], arch=p['arch'])
         self.dest = p['dest']
-        self.pin = gpg.normalize_fingerprint(p['key_fingerprint']) if p['key_fingerprint'] else None
+        self.signature_path = self.dest + '.asc'
+        self.pin = None
+        # (signer, ImageInfo) of the image at dest once verified, by differences() or apply().
+        self.verified = None
 
     # -- HTTP ------------------------------------------------------------------------------------
 
@@ -66,7 +67,7 @@ class Fetcher(object):
             raise FetchError('cannot fetch %s: %s. Check the name resolves, the registry listens on port %d '
                              'and its certificate is issued by a CA this host trusts (install it with the '
                              'aci.registry.ca_trust role, or give ca_path).' % (url, e.reason, p['port']), url=url)
-        except (IOError, OSError) as e:
+        except OSError as e:
             raise FetchError('cannot fetch %s: %s' % (url, e), url=url)
 
     def get_page(self, url):
@@ -144,50 +145,76 @@ class Fetcher(object):
 
     # -- the fetch -------------------------------------------------------------------------------
 
-    def _cached(self, key, signature, endpoints):
-        """The kept image's info when the registry's current signature still verifies it."""
-        if self.module.params['force'] or not os.path.isfile(self.dest):
-            return None, None
+    def _kept(self, key, signature, endpoints):
+        """The kept image's ``(signer, info)`` when the registry's current signature still verifies it."""
+        if self.params['force'] or not os.path.isfile(self.dest):
+            return None
         try:
             signer = self.verify(key, self.dest, signature, endpoints.aci_url)
             return signer, self.check_image(self.dest, endpoints.aci_url)
         except KeyRefused:
             raise  # downloading again would only fail the same way
         except FetchError:
-            return None, None
+            return None
 
-    def run(self):
+    def current(self):
+        return dict(signature=files.read_bytes(self.signature_path))
+
+    def desired(self, current):
+        # Here, not only when writing: check mode must fail where the run would, and before any download.
+        files.check_writable_dir(self.module, self.dest)
+        if self.params['key_fingerprint']:
+            try:
+                self.pin = gpg.normalize_fingerprint(self.params['key_fingerprint'])
+            except gpg.GpgError as e:
+                raise FetchError('key_fingerprint: %s' % e)
         try:
-            endpoints = discovery.discover(self.name, self.labels, self.get_page, self.module.params['port'])
+            endpoints = discovery.discover(self.name, self.labels, self.get_page, self.params['port'])
         except discovery.DiscoveryError as e:
             raise FetchError(str(e))
         signature = self.get_small(endpoints.asc_url, 'detached signature')
-        key = self.trusted_key(endpoints)
-        result = dict(changed=False, name=self.name, version=self.version, dest=self.dest,
-                      aci_url=endpoints.aci_url, discovery_page=endpoints.page, downloaded=False)
+        return dict(endpoints=endpoints, signature=signature, key=self.trusted_key(endpoints))
 
-        signer, info = self._cached(key, signature, endpoints)
-        if info is None:
-            result.update(changed=True, downloaded=not self.module.check_mode)
-            if self.module.check_mode:
-                return result
-            verified = {}
+    def differences(self, current, desired):
+        # Verifying reads the whole kept image: done once here, and apply downloads only what this says.
+        self.verified = self._kept(desired['key'], desired['signature'], desired['endpoints'])
+        reasons = [] if self.verified else ['image']
+        if current['signature'] != desired['signature']:
+            reasons.append('signature')
+        return reasons
+
+    def apply(self, current, desired, reasons):
+        applied = {}
+        if 'image' in reasons:
+            aci_url = desired['endpoints'].aci_url
 
             def download_and_verify(f):
-                self.download(endpoints.aci_url, f)
+                self.download(aci_url, f)
                 f.flush()
-                verified['signer'] = self.verify(key, f.name, signature, endpoints.aci_url)
-                verified['info'] = self.check_image(f.name, endpoints.aci_url)
+                signer = self.verify(desired['key'], f.name, desired['signature'], aci_url)
+                self.verified = signer, self.check_image(f.name, aci_url)
 
-            files.write_file(self.module, self.dest, writer=download_and_verify, default_mode=0o644)
-            signer, info = verified['signer'], verified['info']
+            files.write_file(self.module, self.dest, writer=download_and_verify, default_mode=DEFAULT_MODE)
+            applied['downloaded'] = True
+        if 'signature' in reasons:
+            files.write_file(self.module, self.signature_path, content=desired['signature'], default_mode=DEFAULT_MODE)
+        return applied
 
-        signature_path = self.dest + '.asc'
-        if files.read_bytes(signature_path) != signature:
-            result['changed'] = True
-            if not self.module.check_mode:
-                files.write_file(self.module, signature_path, content=signature, default_mode=0o644)
-        labels = dict((label.get('name'), label.get('value')) for label in info.manifest.get('labels') or [])
-        result.update(signer=signer, image_id=info.image_id, version=labels.get('version', self.version),
-                      manifest=info.manifest)
+    def settle(self, changed):
+        if not os.path.exists(self.dest):
+            return changed
+        return files.apply_file_attributes(self.module, self.dest, changed, default_mode=DEFAULT_MODE)
+
+    def result(self, current, desired, reasons):
+        endpoints = desired['endpoints']
+        result = dict(name=self.name, version=self.version, dest=self.dest, aci_url=endpoints.aci_url,
+                      discovery_page=endpoints.page, downloaded=False)
+        if self.verified:  # not when check mode stopped before a download
+            signer, info = self.verified
+            labels = dict((label.get('name'), label.get('value')) for label in info.manifest.get('labels') or [])
+            result.update(signer=signer, image_id=info.image_id, version=labels.get('version', self.version),
+                          manifest=info.manifest)
         return result
+
+    def diff(self, current, desired):
+        return None  # aci_fetch documents diff_mode: none

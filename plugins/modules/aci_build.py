@@ -35,11 +35,6 @@ description:
 author:
   - aci.registry maintainers (!UNKNOWN)
 options:
-  dest:
-    description:
-      - Path of the image to write, usually ending in C(.aci).
-    type: path
-    required: true
   src:
     description:
       - An image layout directory holding a C(manifest) file and a C(rootfs) directory, and
@@ -238,35 +233,11 @@ options:
       size:
         description: Size of the dependency in bytes.
         type: int
-  owner_root:
-    description:
-      - Store every file as owned by 0:0 (root), like C(actool build --owner-root).
-    type: bool
-    default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - action_common_attributes.files  # not ansible.builtin.: ansible-core 2.19 resolves that to the files fragment
   - ansible.builtin.files
   - aci.registry.aci_output
-attributes:
-  check_mode:
-    support: full
-    details: Computes the image ID and tells whether O(dest) would change, without writing.
-  diff_mode:
-    support: partial
-    details: Shows the manifest before and after; changes to the root filesystem only show as
-      RV(ignore:changed) and a new RV(image_id).
-  platform:
-    platforms: posix
-notes:
-  - Python-isal (PyPI C(isal)) on the host makes gzip several times faster; without it zlib is
-    used, on every core as well.
-  - Changing only O(compression_level) does not rewrite an image whose content is unchanged.
-  - The image ID is the one C(rkt image list) shows; it is computed while the image is written,
-    from exactly the bytes written, and recorded on O(dest) in the C(user.aci.registry.identity)
-    extended attribute together with the SHA-256 of the file.
-  - An unchanged rerun decompresses O(dest) and compares it in full with the tar it would write
-    (nothing is compressed). When the recorded SHA-256 matches the file read, the recorded image
-    ID is returned instead of hashing the tar again; otherwise the tar is hashed.
 seealso:
   - name: appc image format
     description: The App Container Image specification.
@@ -355,25 +326,14 @@ manifest:
         value: 1.0.0
 '''
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aci.registry.plugins.module_utils import aci
-from ansible_collections.aci.registry.plugins.module_utils import aci_dest
-from ansible_collections.aci.registry.plugins.module_utils import hostfiles
-from ansible_collections.aci.registry.plugins.module_utils.manifest import (
-    MANIFEST_OPTIONS,
-    ManifestError,
-    manifest_from_options,
-    validate_manifest,
-)
+from ansible_collections.aci.registry.plugins.module_utils import aci_dest, build, converge
 
 
 def argument_spec():
     return dict(
         aci_dest.output_argument_spec(),
-        dest=dict(type='path', required=True),
         src=dict(type='path'),
         rootfs=dict(type='path'),
         from_aci=dict(type='path'),
@@ -418,29 +378,7 @@ def argument_spec():
             labels=dict(type='dict'),
             size=dict(type='int'),
         )),
-        owner_root=dict(type='bool', default=False),
     )
-
-
-def prepare(params):
-    """The image to build, checked: a ``(aci.Image, manifest warnings)`` pair; raises on any error."""
-    aci_dest.check_output(params)
-    dest = os.path.abspath(params['dest'])
-    for tree in (params['rootfs'], params['src']):
-        if tree and os.path.commonpath([os.path.realpath(tree), os.path.realpath(os.path.dirname(dest))]) \
-                == os.path.realpath(tree):
-            raise aci.AciError('dest %s is inside %s; the image would contain itself' % (dest, tree))
-    trees = dict((key, params[key]) for key in ('src', 'rootfs', 'from_aci'))
-    source = aci.open_source(**trees) if any(v is not None for v in trees.values()) else None
-    if params['programs'] or params['files']:
-        source = hostfiles.HostFilesSource(source, params['programs'], params['files'])
-    if source.manifest is None and params['name'] is None:
-        raise ManifestError(['name: required when building from rootfs, programs or files (an AC Identifier '
-                             'such as registry.example.com/app)'], 'the options')
-    options = dict((option, params[option]) for option in MANIFEST_OPTIONS)
-    manifest = manifest_from_options(options, base=source.manifest)
-    warnings = validate_manifest(manifest, source='the resulting manifest')
-    return aci.Image(manifest, source, owner_root=params['owner_root']), warnings
 
 
 def main():
@@ -451,16 +389,7 @@ def main():
         supports_check_mode=True,
         add_file_common_args=True,
     )
-    try:
-        image, warnings = prepare(module.params)
-        result = aci_dest.converge(module, image)
-    except ManifestError as e:
-        module.fail_json(msg=str(e), errors=e.errors)
-    except aci.AciError as e:
-        module.fail_json(msg=str(e))
-    for warning in warnings + list(image.warnings):
-        module.warn(warning)
-    module.exit_json(**result)
+    converge.run(module, build.BuiltImage(module))
 
 
 if __name__ == '__main__':

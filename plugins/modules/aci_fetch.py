@@ -35,11 +35,15 @@ options:
         aci.registry server answers with the newest version.
     type: str
   os:
-    description: The C(os) label.
+    description:
+      - The C(os) label asked for. It fills C({os}) in the discovered templates, and the image's manifest
+        must have it.
     type: str
     default: linux
   arch:
-    description: The C(arch) label.
+    description:
+      - The C(arch) label asked for, as appc spells it (V(amd64), V(aarch64)). It fills C({arch}) in the
+        discovered templates, and the image's manifest must have it.
     type: str
     default: amd64
   dest:
@@ -82,6 +86,7 @@ options:
     default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - action_common_attributes.files  # not ansible.builtin.: ansible-core 2.19 resolves that to the files fragment
   - ansible.builtin.files
 attributes:
   check_mode:
@@ -91,9 +96,21 @@ attributes:
     support: none
   platform:
     platforms: posix
+  safe_file_operations:
+    support: full
+    details: The image is downloaded to a temporary file beside O(dest), verified there, and only then renamed
+      over O(dest); the signature is written the same way.
+  vault:
+    support: none
 seealso:
   - module: aci.registry.aci_sign
   - module: aci.registry.aci_webroot
+  - name: App Container Image Discovery
+    description: How a name and labels lead to the image and signature URLs and the public keys.
+    link: https://github.com/appc/spec/blob/master/spec/discovery.md
+  - name: rkt fetch
+    description: The command whose discovery and trust rules this module follows.
+    link: https://github.com/rkt/rkt/blob/master/Documentation/subcommands/fetch.md
 """
 
 EXAMPLES = r"""
@@ -153,11 +170,9 @@ dest:
   type: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aci.registry.plugins.module_utils import fetch
+from ansible_collections.aci.registry.plugins.module_utils import converge, fetch
 
 
 def main():
@@ -182,14 +197,7 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    fetch.require_libraries(module)
-    p = module.params
-    try:
-        result = fetch.Fetcher(module).run()
-    except fetch.FetchError as e:
-        module.fail_json(msg=str(e), **e.details)
-    result['changed'] = fetch.apply_attributes(module, os.path.exists(p['dest']), result['changed'])
-    module.exit_json(**result)
+    converge.run(module, fetch.FetchedImage(module))
 
 
 if __name__ == '__main__':

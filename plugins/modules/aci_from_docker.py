@@ -54,11 +54,6 @@ options:
         image layout or an unpacked C(docker save) archive.
     type: path
     required: true
-  dest:
-    description:
-      - Path of the image to write, usually ending in C(.aci).
-    type: path
-    required: true
   name:
     description:
       - The appc name to publish the image under, an AC Identifier such as
@@ -84,26 +79,11 @@ options:
     description:
       - The C(version) label; defaults to the tag of the image (C(latest) when it has none).
     type: str
-  owner_root:
-    description:
-      - Store every file as owned by 0:0 (root) instead of the owners the layers give.
-    type: bool
-    default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - action_common_attributes.files  # not ansible.builtin.: ansible-core 2.19 resolves that to the files fragment
   - ansible.builtin.files
   - aci.registry.aci_output
-attributes:
-  check_mode:
-    support: full
-    details: Reads the archive and computes the image ID and whether O(dest) would change,
-      without writing.
-  diff_mode:
-    support: partial
-    details: Shows the manifest before and after; changes to the root filesystem only show as
-      RV(ignore:changed) and a new RV(image_id).
-  platform:
-    platforms: posix
 notes:
   - Every layer is read once to work out the merged root filesystem and check digests, then again
     to compare with O(dest) and, when it differs, to write; a plain (uncompressed) C(docker save)
@@ -152,27 +132,31 @@ EXAMPLES = r'''
 
 RETURN = r'''
 image_id:
-  description: The image ID, C(sha512-) and the hex SHA-512 of the uncompressed tar.
+  description:
+    - The image ID of the ACI, C(sha512-) and the hex SHA-512 of its uncompressed tar, as C(rkt image list) shows it.
+    - Not the Docker image ID, which is RV(docker.image_id).
   returned: always
   type: str
-  sample: sha512-5f7a0b0b2c7f3d1e...
+  sample: sha512-0c6f3e9b1d2a7c48...
 size:
   description: Size of O(dest) in bytes; V(null) in check mode when the image would change.
   returned: always
   type: int
-  sample: 4194304
+  sample: 70254592
 tar_size:
-  description: Size of the uncompressed tar in bytes.
+  description:
+    - Size of the uncompressed tar in bytes, the squashed root filesystem and the manifest.
+    - Less than the layers' sum when upper layers delete or replace files of lower ones.
   returned: always
   type: int
-  sample: 12582912
+  sample: 191889408
 compression:
-  description: Compression of O(dest).
+  description: Compression of O(dest); the compression of the Docker layers plays no part.
   returned: always
   type: str
   sample: gzip
 manifest:
-  description: The image manifest written, in canonical key order.
+  description: The image manifest written, converted from the Docker image config, in canonical key order.
   returned: always
   type: dict
   sample:
@@ -215,53 +199,23 @@ docker:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aci.registry.plugins.module_utils import aci
-from ansible_collections.aci.registry.plugins.module_utils import aci_dest
-from ansible_collections.aci.registry.plugins.module_utils import docker_image
-from ansible_collections.aci.registry.plugins.module_utils.manifest import ManifestError
-
-
-def argument_spec():
-    return dict(
-        aci_dest.output_argument_spec(),
-        src=dict(type='path', required=True),
-        dest=dict(type='path', required=True),
-        name=dict(type='str', required=True),
-        tag=dict(type='str'),
-        platform=dict(type='str'),
-        version=dict(type='str'),
-        owner_root=dict(type='bool', default=False),
-    )
-
-
-def prepare(params, docker):
-    """The ACI to write for the opened ``docker`` image: ``(aci.Image, warnings)``; raises on any error."""
-    source = docker_image.LayerSource(docker)
-    manifest, warnings = docker_image.image_manifest(docker, source, params['name'], params['version'])
-    return aci.Image(manifest, source, owner_root=params['owner_root']), warnings
+from ansible_collections.aci.registry.plugins.module_utils import aci_dest, converge, docker_convert
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=argument_spec(),
+        argument_spec=dict(
+            aci_dest.output_argument_spec(),
+            src=dict(type='path', required=True),
+            name=dict(type='str', required=True),
+            tag=dict(type='str'),
+            platform=dict(type='str'),
+            version=dict(type='str'),
+        ),
         supports_check_mode=True,
         add_file_common_args=True,
     )
-    params = module.params
-    try:
-        aci_dest.check_output(params)
-        with docker_image.open_image(params['src'], params['tag'], params['platform']) as docker:
-            image, warnings = prepare(params, docker)
-            result = aci_dest.converge(module, image)
-            result['docker'] = dict(format=docker.format, reference=docker.reference, image_id=docker.config_digest,
-                                    platform=docker.platform, layers=len(docker.layers))
-    except ManifestError as e:
-        module.fail_json(msg=str(e), errors=e.errors)
-    except aci.AciError as e:
-        module.fail_json(msg=str(e))
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    converge.run(module, docker_convert.ConvertedImage(module))
 
 
 if __name__ == '__main__':

@@ -25,6 +25,7 @@ author:
   - aci.registry maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - action_common_attributes.files  # not ansible.builtin.: ansible-core 2.19 resolves that to the files fragment
   - ansible.builtin.files
   - aci.registry.gnupg
 attributes:
@@ -41,6 +42,10 @@ attributes:
         V(null) otherwise.
   platform:
     platforms: posix
+  safe_file_operations:
+    support: full
+  vault:
+    support: none
 options:
   path:
     description:
@@ -119,35 +124,9 @@ backup_file:
   sample: /srv/aci/hello.aci.asc.12345.2026-11-27@04:53:08~
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aci.registry.plugins.module_utils import files
-from ansible_collections.aci.registry.plugins.module_utils import gpg as gpgutil
-
-
-def _signing_key(module, gpg, fingerprint, home):
-    """The key to sign with, or a failure that says what is wrong with it."""
-    key = gpgutil.get_key(gpg, fingerprint)
-    if key is None:
-        module.fail_json(msg='Unknown key: no key with fingerprint %s in gnupghome %s.' % (fingerprint, home))
-    if not key['secret']:
-        module.fail_json(msg='gnupghome %s holds only the public part of key %s; signing needs its secret key.'
-                         % (home, key['fingerprint']))
-    if key['revoked']:
-        module.fail_json(msg='Key %s has been revoked; it must not sign anything.' % key['fingerprint'])
-    if key['expired']:
-        module.fail_json(msg='Key %s expired on %s; extend it (aci.registry.gpg_key expire) or sign with another key.'
-                         % (key['fingerprint'], gpgutil.iso_time(key['expires'])))
-    problem = gpgutil.rkt_problem(key, gpg)
-    if problem:
-        module.fail_json(msg='Key %s: %s' % (key['fingerprint'], problem))
-    capabilities = key['capabilities'] + ''.join(s['capabilities'] for s in key['subkeys']
-                                                 if s['validity'] not in ('e', 'r'))
-    if 'S' not in capabilities and 's' not in capabilities:
-        module.fail_json(msg='Key %s has no usable signing capability.' % key['fingerprint'])
-    return key
+from ansible_collections.aci.registry.plugins.module_utils import converge, signature
 
 
 def main():
@@ -163,58 +142,7 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    gpgutil.require_gnupg(module)
-    p = module.params
-    path = p['path']
-    dest = p['dest'] or path + '.asc'
-    home = p['gnupghome']
-    result = dict(changed=False, path=path, signature_path=dest)
-
-    if not os.path.exists(path):
-        module.fail_json(msg='File to sign %s does not exist.' % path, **result)
-    if not os.path.isfile(path):
-        module.fail_json(msg='File to sign %s is not a regular file.' % path, **result)
-    if not os.access(path, os.R_OK):
-        module.fail_json(msg='File to sign %s is not readable by this user.' % path, **result)
-    if os.path.isdir(dest):
-        module.fail_json(msg='Signature destination %s is a directory.' % dest, **result)
-    files.check_writable_dir(module, dest)
-    existed = os.path.exists(dest)
-
-    try:
-        fingerprint = gpgutil.normalize_fingerprint(p['fingerprint'])
-        gpgutil.check_passphrase_text(p['passphrase'])
-        gpg = gpgutil.open_home(home)
-        key = _signing_key(module, gpg, fingerprint, home)
-        public_key = gpgutil.export_public_key(gpg, key['fingerprint'])
-        result['sha512'] = module.digest_from_file(path, 'sha512')
-        previous = gpgutil.read_signature_signer(public_key, path, dest)
-        if previous == key['fingerprint']:
-            result['signer_fingerprint'] = previous
-            result['changed'] = files.apply_file_attributes(module, dest, False, default_mode=0o644)
-        else:
-            # Signing in check mode too: it changes nothing, and a wrong passphrase must show now.
-            signature, signer = gpgutil.sign_and_check(gpg, key['fingerprint'], path, p['passphrase'])
-            result.update(changed=True, signer_fingerprint=signer)
-            if not module.check_mode:
-                try:
-                    backup_file = files.write_file(module, dest, content=signature, default_mode=0o644,
-                                                   backup=p['backup'])
-                except (IOError, OSError) as e:
-                    module.fail_json(msg='Cannot write signature %s: %s' % (dest, e), **result)
-                if backup_file:
-                    result['backup_file'] = backup_file
-    except gpgutil.GpgError as e:
-        module.fail_json(msg=str(e), **dict(result, **({'stderr': e.stderr} if e.stderr else {})))
-
-    if module._diff:
-        # "before" names the signer only when the old signature verifies the file as it is now.
-        result['diff'] = dict(
-            before=dict(signature=dest if existed else None, signer=previous,
-                        signed_sha512=result['sha512'] if previous else None),
-            after=dict(signature=dest, signer=result['signer_fingerprint'], signed_sha512=result['sha512']),
-        )
-    module.exit_json(**result)
+    converge.run(module, signature.Signature(module))
 
 
 if __name__ == '__main__':

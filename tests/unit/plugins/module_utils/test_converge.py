@@ -100,3 +100,39 @@ def warned_main():
 def test_warnings_come_with_a_failure_too(tmp_path, run_module, warnings):
     run_module(warned_main, dict(path=str(tmp_path / 'n'), text='x'), expect_failure=True)
     assert warnings == ['about to refuse']
+
+
+class Archive(Note):
+    """A resource that holds something open from desired() on, and has no diff mode."""
+
+    opened = []
+
+    def desired(self, current):
+        Archive.opened.append('open')
+        return super().desired(current)
+
+    def diff(self, current, desired):
+        return None
+
+    def close(self):
+        Archive.opened.append('closed')
+
+
+def archive_main():
+    module = AnsibleModule(argument_spec=dict(path=dict(type='path', required=True), text=dict(type='str')),
+                           add_file_common_args=True, supports_check_mode=True)
+    converge.run(module, Archive(module))
+
+
+def test_close_runs_once_on_success_and_on_failure(tmp_path, run_module):
+    del Archive.opened[:]
+    path = str(tmp_path / 'note')
+    run_module(archive_main, dict(path=path, text='hello'), expect_failure=False)
+    assert Archive.opened == ['open', 'closed']
+    run_module(archive_main, dict(path=path, text='refuse'), expect_failure=True)
+    assert Archive.opened == ['open', 'closed', 'open', 'closed']
+
+
+def test_no_diff_mode_means_no_diff(tmp_path, run_module):
+    result = run_module(archive_main, dict(path=str(tmp_path / 'note'), text='hello'), diff=True)
+    assert result['changed'] and 'diff' not in result

@@ -321,3 +321,14 @@ def test_a_failing_write_keeps_the_previous_image(monkeypatch, run, tmp_path, ro
     result = run(build_args(rootfs, dest, exec=['/usr/bin/other']), expect_failure=True)
     assert result['msg'] == 'disk full'
     assert_untouched(tmp_path, ['hello.aci', 'rootfs'], dest, content, mtime)
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_an_unwritable_dest_directory_fails_in_check_mode_too(monkeypatch, run, tmp_path, rootfs, check_mode):
+    out = tmp_path / 'out'
+    out.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, 'access', lambda path, mode: path != str(out) and real_access(path, mode))
+    result = run(build_args(rootfs, out / 'hello.aci'), check_mode=check_mode, expect_failure=True)
+    assert result['msg'] == 'Cannot write %s: directory %s is not writable by this user.' % (out / 'hello.aci', out)
+    assert files_in(out) == []

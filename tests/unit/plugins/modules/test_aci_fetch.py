@@ -171,6 +171,26 @@ def test_discovered_key_pinned_by_fingerprint(registry, tmp_path, signer, run_mo
     assert result['signer'] == signer['fpr']
 
 
+def test_a_short_key_fingerprint_fails_with_a_message(registry, tmp_path, run_module):
+    args = fetch_args(registry, tmp_path, 'localhost/app1:v1', key_fingerprint='9E90CD8C')
+    result = run_module(aci_fetch.main, args, expect_failure=True)
+    assert result['msg'].startswith("key_fingerprint: '9E90CD8C' is not an OpenPGP v4 fingerprint (40 hexadecimal")
+    assert not os.path.exists(args['dest'])
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_an_unwritable_dest_directory_fails_in_check_mode_too(monkeypatch, registry, tmp_path, signer, run_module,
+                                                              check_mode):
+    args = fetch_args(registry, tmp_path, 'localhost/app1:v1', trusted_key=signer['pubkey'])
+    out = os.path.dirname(args['dest'])
+    real_access = os.access
+    monkeypatch.setattr(os, 'access', lambda path, mode: path != out and real_access(path, mode))
+    del registry['requests'][:]
+    result = run_module(aci_fetch.main, args, check_mode=check_mode, expect_failure=True)
+    assert result['msg'] == 'Cannot write %s: directory %s is not writable by this user.' % (args['dest'], out)
+    assert registry['requests'] == [] and os.listdir(out) == []
+
+
 def test_discovered_key_with_another_fingerprint_is_refused(registry, tmp_path, signer, run_module):
     args = fetch_args(registry, tmp_path, 'localhost/app1:v1', key_fingerprint=signer['evil_fpr'])
     result = run_module(aci_fetch.main, args, expect_failure=True)

@@ -241,3 +241,13 @@ def test_a_failing_write_keeps_the_previous_image(monkeypatch, run_module, tmp_p
     assert result['msg'] == 'disk full'
     assert files_in(tmp_path) == ['app.aci', 'app.tar']
     assert dest.read_bytes() == content and dest.stat().st_mtime_ns == mtime
+
+
+def test_an_unwritable_dest_directory_fails_in_check_mode_too(monkeypatch, run_module, tmp_path, src):
+    out = tmp_path / 'out'
+    out.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, 'access', lambda path, mode: path != str(out) and real_access(path, mode))
+    result = run_module(aci_from_docker.main, args_for(src, out / 'app.aci'), check_mode=True, expect_failure=True)
+    assert result['msg'] == 'Cannot write %s: directory %s is not writable by this user.' % (out / 'app.aci', out)
+    assert files_in(out) == []

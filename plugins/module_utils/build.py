@@ -1,0 +1,54 @@
+# Copyright: (c) 2026, aci.registry maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The image aci_build makes: a source (an image layout, a root filesystem, an existing ACI, programs
+and files of the host) and a manifest from the module's options, written at ``dest`` by ``aci_dest``."""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.aci.registry.plugins.module_utils import aci, aci_dest, hostfiles
+from ansible_collections.aci.registry.plugins.module_utils.manifest import (
+    MANIFEST_OPTIONS,
+    ManifestError,
+    manifest_from_options,
+    validate_manifest,
+)
+
+
+def _refuse_dest_inside(params):
+    dest = os.path.abspath(params['dest'])
+    for tree in (params['rootfs'], params['src']):
+        if tree and os.path.commonpath([os.path.realpath(tree), os.path.realpath(os.path.dirname(dest))]) \
+                == os.path.realpath(tree):
+            raise aci.AciError('dest %s is inside %s; the image would contain itself' % (dest, tree))
+
+
+def open_source(params):
+    """The entries of the image to build: the tree or image the options name, with the host's files on top."""
+    trees = dict((key, params[key]) for key in ('src', 'rootfs', 'from_aci'))
+    source = aci.open_source(**trees) if any(v is not None for v in trees.values()) else None
+    if params['programs'] or params['files']:
+        source = hostfiles.HostFilesSource(source, params['programs'], params['files'])
+    return source
+
+
+class BuiltImage(aci_dest.ImageFile):
+    """The ACI at ``dest`` that aci_build's options describe."""
+
+    def prepare(self):
+        params = self.params
+        _refuse_dest_inside(params)
+        source = open_source(params)
+        if source.manifest is None and params['name'] is None:
+            raise ManifestError(['name: required when building from rootfs, programs or files (an AC Identifier '
+                                 'such as registry.example.com/app)'], 'the options')
+        options = dict((option, params[option]) for option in MANIFEST_OPTIONS)
+        manifest = manifest_from_options(options, base=source.manifest)
+        self.warnings.extend(validate_manifest(manifest, source='the resulting manifest'))
+        return aci.Image(manifest, source, owner_root=params['owner_root'])
+
+    def result(self, current, desired, reasons):
+        # The tree's own warnings (a socket skipped) are known once it has been read.
+        self.warnings.extend(desired.warnings)
+        return super().result(current, desired, reasons)
