@@ -4,6 +4,7 @@ where the sample says it is."""
 
 import filecmp
 import os
+import subprocess
 
 import pytest
 
@@ -61,3 +62,24 @@ def test_rkt_fetches_and_runs_the_sample_images(client, rkt_on):
     ran = rkt.run_app('%s/app1:v0.0.2' % DOMAIN)
     assert ran.rc == 0, ran.stderr
     assert 'hello' in ran.stdout
+
+
+def test_the_guide_left_clients_trusting_its_rotated_key_alone(client):
+    """docs/guide.md ended with a key rotation; its commands fetched every image it added."""
+    home = os.path.join(EPHEMERAL, 'gh', '.local', 'state', 'aci-registry', DOMAIN, 'gnupg')
+    listed = subprocess.run(['gpg', '--homedir', home, '--with-colons', '--list-secret-keys'],
+                            capture_output=True, text=True, check=True).stdout
+    uids = [line.split(':')[9] for line in listed.splitlines() if line.startswith('uid:')]
+    fingerprints = [line.split(':')[9] for line in listed.splitlines() if line.startswith('fpr:')]
+    rotated = fingerprints[[i for i, uid in enumerate(uids) if '2027' in uid][0]]
+    trusted = client.check_output('ls /etc/rkt/trustedkeys/prefix.d/%s' % DOMAIN).split()
+    assert trusted == [rotated.lower()]
+
+
+def test_the_guide_images_are_served(client, rkt_on):
+    rkt = rkt_on(client, '/var/tmp/rkt-guide')
+    for name in ('tools/hello:1.0', 'mirror/etcd:v3.2.9'):
+        fetched = rkt.fetch('%s/%s' % (DOMAIN, name))
+        assert fetched.rc == 0, fetched.stderr
+    ran = rkt.run_app('%s/tools/hello:1.0' % DOMAIN)
+    assert 'hello from tools/hello' in ran.stdout, ran.stderr
