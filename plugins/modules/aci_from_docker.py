@@ -217,7 +217,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aci.registry.plugins.module_utils import aci
 from ansible_collections.aci.registry.plugins.module_utils import aci_dest
-from ansible_collections.aci.registry.plugins.module_utils import docker_image
+from ansible_collections.aci.registry.plugins.module_utils import docker_archive
+from ansible_collections.aci.registry.plugins.module_utils import docker_layers
+from ansible_collections.aci.registry.plugins.module_utils import docker_manifest
 from ansible_collections.aci.registry.plugins.module_utils.manifest import ManifestError
 
 
@@ -236,8 +238,8 @@ def argument_spec():
 
 def prepare(params, docker):
     """The ACI to write for the opened ``docker`` image: ``(aci.Image, warnings)``; raises on any error."""
-    source = docker_image.LayerSource(docker)
-    manifest, warnings = docker_image.image_manifest(docker, source, params['name'], params['version'])
+    source = docker_layers.LayerSource(docker)
+    manifest, warnings = docker_manifest.image_manifest(docker, source, params['name'], params['version'])
     return aci.Image(manifest, source, owner_root=params['owner_root']), warnings
 
 
@@ -250,7 +252,7 @@ def main():
     params = module.params
     try:
         aci_dest.check_output(params)
-        with docker_image.open_image(params['src'], params['tag'], params['platform']) as docker:
+        with docker_archive.open_image(params['src'], params['tag'], params['platform']) as docker:
             image, warnings = prepare(params, docker)
             result = aci_dest.converge(module, image)
             result['docker'] = dict(format=docker.format, reference=docker.reference, image_id=docker.config_digest,
