@@ -113,7 +113,7 @@ def snapshot(root):
     return result, links
 
 
-class ListSource(object):
+class ListSource:
     """A source made of ready ``Entry`` objects."""
 
     manifest = None
