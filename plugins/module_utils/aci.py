@@ -456,12 +456,7 @@ def _iter_members(stream, path):
     """The entries of the tar ``stream`` (a ``streams.Checked`` one: a damaged file raises ``AciError``)."""
     try:
         archive = tarfile.open(fileobj=stream, mode='r|')
-        while True:
-            member = archive.next()
-            if member is None:
-                return
-            # The stream-mode TarFile keeps every member it has seen; an image has many.
-            del archive.members[:]
+        for member in streams.tar_members(archive):
             entry = _entry_from_member(member, archive)
             if entry is not None:
                 yield entry

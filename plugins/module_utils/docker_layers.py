@@ -132,15 +132,8 @@ def _members(tar_stream, what):
         if tar_stream.size == 0:
             return  # docker save wrote empty layers as empty files
         raise
-    index = 0
-    while True:
-        member = archive.next()
-        if member is None:
-            return
-        # The stream-mode TarFile keeps every member it has seen; a layer has many.
-        del archive.members[:]
+    for index, member in enumerate(streams.tar_members(archive)):
         yield index, member, archive
-        index += 1
 
 
 def _verify_layer(layer, blob, tar_stream, what):

@@ -13,7 +13,8 @@ Public API:
 * ``AciError``: a problem with an image, a tree or an archive.
 * ``Entry``: one tar entry; ``Entry.from_member(member, name, kind)`` reads a ``tarfile.TarInfo``.
   ``member_kind(member)`` is its kind: ``FILE``, ``HARDLINK``, ``SYMLINK``, ``CHARDEV``,
-  ``BLOCKDEV``, ``DIRECTORY`` or ``FIFO`` (the tar type flags), ``None`` for the others.
+  ``BLOCKDEV``, ``DIRECTORY`` or ``FIFO`` (the tar type flags), ``None`` for the others;
+  ``tar_members(archive)`` yields the members of a stream-mode ``TarFile`` without keeping them.
 * ``detect(head)`` -> ``'gzip'``, ``'zstd'``, ``'bzip2'``, ``'xz'`` or ``None`` (not compressed).
 * ``open_stream(source, compression, what, threaded=False)``: context manager giving the
   uncompressed stream of ``source`` (a path or a binary file object) as a ``Checked`` stream.
@@ -125,6 +126,17 @@ def member_kind(member):
     return _KINDS.get(member.type)
 
 
+def tar_members(archive):
+    """Yields the members of the stream-mode ``TarFile`` ``archive`` as it reads them."""
+    while True:
+        member = archive.next()
+        if member is None:
+            return
+        # A stream-mode TarFile keeps every member it has seen; an image or a layer has many.
+        del archive.members[:]
+        yield member
+
+
 # ---------------------------------------------------------------------------------------------
 # Compressed streams
 
@@ -184,8 +196,8 @@ def open_stream(source, compression, what, threaded=False):
     stream naming ``what``. A file object is left open; ``threaded`` inflates gzip on a thread."""
     try:
         stream = _decompressor(source, compression, what, threaded)
-    except READ_ERRORS as e:
-        raise damaged(what, e) from e
+    except OSError as e:  # only opening a path can fail: decompressors read nothing before the first read
+        raise AciError('cannot read %s: %s' % (what, e.strerror or e)) from e
     with stream as opened:
         yield Checked(opened, what)
 
