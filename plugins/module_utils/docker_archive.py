@@ -44,6 +44,8 @@ _BARE_TAG = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$')
 _BLOB_PATH = re.compile(r'^blobs/(sha256|sha512)/([0-9a-f]{64}|[0-9a-f]{128})$')
 _CONFIG_FILE = re.compile(r'^([0-9a-f]{64})\.json$')
 _DIGEST = re.compile(r'^(sha256|sha512):([0-9a-f]{64}|[0-9a-f]{128})$')
+# What opening a damaged or foreign file as a (maybe compressed) tar raises.
+_TAR_ERRORS = (tarfile.TarError,) + READ_ERRORS
 _ARCH_ALIASES = {'x86_64': 'amd64', 'aarch64': 'arm64', 'i386': '386', 'i686': '386'}
 
 
@@ -76,7 +78,7 @@ class _TarStore:
             self.identity = _identity(os.stat(path))
             self.tar = tarfile.open(path, 'r:*')
             members = self.tar.getmembers()
-        except (tarfile.TarError,) + READ_ERRORS as e:
+        except _TAR_ERRORS as e:
             raise AciError('%s is neither a directory nor a readable tar archive (docker save output): %s' % (path, e))
         self.members = {}
         for member in members:
