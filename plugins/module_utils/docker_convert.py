@@ -1,11 +1,14 @@
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The image aci_from_docker makes: the Docker image of a ``docker save`` archive or an OCI layout,
-squashed and given a manifest by ``docker_image``, written at ``dest`` by ``aci_dest``."""
+squashed by ``docker_layers`` and given a manifest by ``docker_manifest``, written at ``dest`` by
+``aci_dest``."""
 
 from __future__ import annotations
 
-from ansible_collections.aci.registry.plugins.module_utils import aci, aci_dest, docker_image
+from ansible_collections.aci.registry.plugins.module_utils import (
+    aci, aci_dest, docker_archive, docker_layers, docker_manifest,
+)
 
 
 class ConvertedImage(aci_dest.ImageFile):
@@ -18,9 +21,9 @@ class ConvertedImage(aci_dest.ImageFile):
     def prepare(self):
         params = self.params
         # Open until close(): the layers are read again to compare with dest and to write.
-        self.docker = docker_image.open_image(params['src'], params['tag'], params['platform'])
-        source = docker_image.LayerSource(self.docker)
-        manifest, warnings = docker_image.image_manifest(self.docker, source, params['name'], params['version'])
+        self.docker = docker_archive.open_image(params['src'], params['tag'], params['platform'])
+        source = docker_layers.LayerSource(self.docker)
+        manifest, warnings = docker_manifest.image_manifest(self.docker, source, params['name'], params['version'])
         self.warnings.extend(warnings)
         return aci.Image(manifest, source, owner_root=params['owner_root'])
 

@@ -1,17 +1,21 @@
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures shared by the plugin unit tests: appc's reference validator, the real rkt, keys made
-with gpg directly."""
+with gpg directly, damaged gzip read with ISA-L and with zlib."""
 
+import gzip
 import itertools
 import os
+import struct
 import subprocess
+import zlib
 
 import pytest
 
 from ansible_collections.aci.registry.plugins.module_utils import aci
 from ansible_collections.aci.registry.plugins.module_utils import gpg as g
 from ansible_collections.aci.registry.plugins.module_utils import manifest as acm
+from ansible_collections.aci.registry.plugins.module_utils import streams
 from ansible_collections.aci.registry.plugins.modules import aci_build
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
@@ -142,3 +146,34 @@ def quick_key():
         return g.find_keys_by_uid(gpg, uid)[0]['fingerprint']
 
     return make
+
+
+@pytest.fixture(params=['isal', 'zlib'])
+def gzip_reader(request, monkeypatch):
+    """Runs the test twice: gzip read with ISA-L (skipped without python-isal), then with zlib, as
+    on a host without python-isal; each damage raises its own errors (IsalError or zlib.error)."""
+    if request.param == 'isal' and not streams.HAS_ISAL:
+        pytest.skip('python-isal is not installed')
+    if request.param == 'zlib':
+        monkeypatch.setattr(streams, 'HAS_ISAL', False)
+    return request.param
+
+
+@pytest.fixture
+def damaged_gzip():
+    """``damaged_gzip(data, how)``: gzip of ``data`` with a valid header, damaged in the middle:
+    ``'deflate'`` turns the header of a deflate block into a block type deflate does not have,
+    ``'truncated'`` cuts the file in two."""
+
+    def damage(data, how):
+        if how == 'truncated':
+            whole = gzip.compress(data, mtime=0)
+            return whole[:len(whole) // 2]
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        # The full flush ends the first half on a byte boundary, so the next block header is a whole byte.
+        first = deflate.compress(data[:len(data) // 2]) + deflate.flush(zlib.Z_FULL_FLUSH)
+        rest = deflate.compress(data[len(data) // 2:]) + deflate.flush()
+        return (b'\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff' + first + b'\xff' + rest[1:]
+                + struct.pack('<II', zlib.crc32(data), len(data)))
+
+    return damage

@@ -15,7 +15,7 @@ import tarfile
 
 import pytest
 
-from ansible_collections.aci.registry.plugins.module_utils import aci
+from ansible_collections.aci.registry.plugins.module_utils import aci, aci_compress, streams
 from ansible_collections.aci.registry.plugins.module_utils import manifest as acm
 
 MANIFEST = {
@@ -60,7 +60,7 @@ def make_tree(root):
     (root / 'etc' / 'hostname').write_bytes(b'image\n')
     (root / 'etc' / 'empty').write_bytes(b'')
     # Bigger than one read chunk and not a multiple of 512, so chunking and padding are exercised.
-    (root / 'bin' / 'big').write_bytes(os.urandom(aci._CHUNK + 1234))
+    (root / 'bin' / 'big').write_bytes(os.urandom(streams.CHUNK + 1234))
     (root / 'bin' / 'setuid').write_bytes(b'#!/bin/sh\n')
     os.chmod(root / 'bin' / 'setuid', 0o4755)
     os.link(root / 'bin' / 'setuid', root / 'bin' / 'hardlink-1')
@@ -113,7 +113,7 @@ def snapshot(root):
     return result, links
 
 
-class ListSource(object):
+class ListSource:
     """A source made of ready ``Entry`` objects."""
 
     manifest = None
@@ -242,10 +242,10 @@ def test_same_inputs_give_the_same_bytes(tmp_path, tree, actool_validate, compre
     assert aci.detect_compression(str(first)) == compression
 
 
-@pytest.mark.skipif(not aci.HAS_ISAL, reason='python-isal is not installed')
+@pytest.mark.skipif(not streams.HAS_ISAL, reason='python-isal is not installed')
 def test_gzip_bytes_do_not_depend_on_the_number_of_threads(monkeypatch, tmp_path, tree, write):
     write(tmp_path / 'many.aci', tree_image(tree))
-    monkeypatch.setattr(aci, 'compression_threads', lambda: 1)
+    monkeypatch.setattr(aci_compress, 'compression_threads', lambda: 1)
     write(tmp_path / 'one.aci', tree_image(tree))
     assert (tmp_path / 'many.aci').read_bytes() == (tmp_path / 'one.aci').read_bytes()
 
@@ -272,9 +272,9 @@ def test_gzip_header_has_no_time_and_no_name(tmp_path, tree, write):
 
 def test_zlib_fallback_is_valid_and_reproducible(monkeypatch, tmp_path, tree, actool_validate, write):
     with_isal = write(tmp_path / 'isal.aci', tree_image(tree))
-    monkeypatch.setattr(aci, 'HAS_ISAL', False)
+    monkeypatch.setattr(streams, 'HAS_ISAL', False)
     first = write(tmp_path / 'zlib-1.aci', tree_image(tree))
-    monkeypatch.setattr(aci, 'compression_threads', lambda: 1)
+    monkeypatch.setattr(aci_compress, 'compression_threads', lambda: 1)
     write(tmp_path / 'zlib-2.aci', tree_image(tree))
     assert first == with_isal, 'the image ID does not depend on the compressor'
     assert (tmp_path / 'zlib-1.aci').read_bytes() == (tmp_path / 'zlib-2.aci').read_bytes(), \
@@ -327,7 +327,7 @@ def test_identity_is_recorded_and_spares_hashing_on_a_no_op(monkeypatch, tmp_pat
     def no_hashing():
         raise AssertionError('the tar was hashed although the record fits the file')
 
-    monkeypatch.setattr(aci, '_Digest', no_hashing)
+    monkeypatch.setattr(aci_compress, 'Digest', no_hashing)
     assert aci.compare_image(str(dest), tree_image(tree).chunks(), 'gzip') == (True, image_id, tar_size)
     # A change is still found by the comparison, the record notwithstanding.
     (tree / 'etc' / 'hostname').write_bytes(b'other\n')

@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""module_utils/docker_image: Docker archives and OCI layouts built here, squashed and checked entry by entry.
+"""module_utils/docker_archive, docker_layers and docker_manifest: Docker archives and OCI layouts
+built here, squashed and checked entry by entry.
 
 No registry can be reached from the tests, so the archives are written with tarfile: the classic
 ``docker save`` layout, the Docker 25 one (blobs/sha256 + index.json + oci-layout) and an OCI
@@ -18,7 +19,7 @@ import tarfile
 import pytest
 
 from ansible_collections.aci.registry.plugins.module_utils import aci
-from ansible_collections.aci.registry.plugins.module_utils import docker_image
+from ansible_collections.aci.registry.plugins.module_utils import docker_archive, docker_layers, docker_manifest, streams
 from ansible_collections.aci.registry.plugins.module_utils.manifest import ManifestError
 
 MTIME = 1700000000
@@ -74,7 +75,7 @@ def sha256(data):
     return 'sha256:' + hashlib.sha256(data).hexdigest()
 
 
-class Img(object):
+class Img:
     """An image to save: layers (lists of member specs, or raw bytes), container config, tags."""
 
     def __init__(self, layers, config=None, tags=(), arch='arm64', variant='v8', os_name='linux', extra=None):
@@ -247,9 +248,9 @@ def sample(tags=('example.com/team/app:1.2.3',), **kwargs):
 
 def convert(src, name='registry.example.com/mirror/app', tag=None, version=None, platform=None):
     """``(manifest, warnings, {name: (Entry, data)})`` of the ACI made from ``src``."""
-    with docker_image.open_image(str(src), tag, platform) as image:
-        source = docker_image.LayerSource(image)
-        manifest, warnings = docker_image.image_manifest(image, source, name, version)
+    with docker_archive.open_image(str(src), tag, platform) as image:
+        source = docker_layers.LayerSource(image)
+        manifest, warnings = docker_manifest.image_manifest(image, source, name, version)
         built = aci.Image(manifest, source)
         data = b''.join(built.chunks())
     return manifest, warnings, read_tar(data), data
@@ -341,8 +342,8 @@ def test_same_archive_same_bytes(tmp_path, classic):
 
 
 def test_owner_root(classic):
-    with docker_image.open_image(str(classic)) as image:
-        source = docker_image.LayerSource(image)
+    with docker_archive.open_image(str(classic)) as image:
+        source = docker_layers.LayerSource(image)
         assert all(e.uid == 0 and e.gid == 0 for e in source.entries(owner_root=True))
 
 
@@ -445,7 +446,7 @@ def test_no_command_means_no_app(tmp_path, actool_validate):
     ('ppc64le', None, 'ppc64le'), ('s390x', None, 's390x'),
 ])
 def test_appc_os_arch(arch, variant, expected):
-    assert docker_image.appc_os_arch('linux', arch, variant) == ('linux', expected)
+    assert docker_manifest.appc_os_arch('linux', arch, variant) == ('linux', expected)
 
 
 @pytest.mark.parametrize('os_name, arch, variant, words', [
@@ -455,7 +456,7 @@ def test_appc_os_arch(arch, variant, expected):
 ])
 def test_appc_os_arch_refuses(os_name, arch, variant, words):
     with pytest.raises(aci.AciError) as e:
-        docker_image.appc_os_arch(os_name, arch, variant)
+        docker_manifest.appc_os_arch(os_name, arch, variant)
     assert words in str(e.value)
 
 
@@ -485,13 +486,13 @@ def test_a_bad_name_is_a_manifest_error(classic):
     ('quay.io/coreos/etcd:v3.5.0@sha256:' + '0' * 64, ('quay.io', 'coreos/etcd', 'v3.5.0')),
 ])
 def test_parse_reference(ref, expected):
-    assert docker_image.parse_reference(ref) == expected
+    assert docker_archive.parse_reference(ref) == expected
 
 
 def test_sanitizers():
-    assert docker_image.sanitize_ac_identifier('Com.Example..Bad Key!') == 'com.example.bad-key'
-    assert docker_image.sanitize_ac_identifier('--') == ''
-    assert docker_image.sanitize_ac_name('/Var/Lib/App_Data') == 'var-lib-app-data'
+    assert docker_manifest.sanitize_ac_identifier('Com.Example..Bad Key!') == 'com.example.bad-key'
+    assert docker_manifest.sanitize_ac_identifier('--') == ''
+    assert docker_manifest.sanitize_ac_name('/Var/Lib/App_Data') == 'var-lib-app-data'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,7 +502,7 @@ def test_sanitizers():
 def test_docker25_archive_gives_the_same_image(tmp_path, classic):
     expected = convert(classic)
     docker25 = tar_files(tmp_path / 'd25.tar', docker25_files([sample()]))
-    with docker_image.open_image(str(docker25)) as image:
+    with docker_archive.open_image(str(docker25)) as image:
         assert image.format == 'docker-archive'
         assert all(layer.path.startswith('blobs/sha256/') and layer.digest for layer in image.layers)
     got = convert(docker25)
@@ -579,7 +580,7 @@ def several(tmp_path):
     ('other.io/app:1', 'other.io/app:1'),
 ])
 def test_tag_chooses(several, tag, expected):
-    with docker_image.open_image(str(several), tag) as image:
+    with docker_archive.open_image(str(several), tag) as image:
         assert image.reference == expected
 
 
@@ -590,7 +591,7 @@ def test_tag_chooses(several, tag, expected):
 ])
 def test_tag_errors(several, tag, words):
     with pytest.raises(aci.AciError) as e:
-        docker_image.open_image(str(several), tag)
+        docker_archive.open_image(str(several), tag)
     assert words in str(e.value)
 
 
@@ -598,7 +599,7 @@ def test_ambiguous_tag(tmp_path):
     files, dummy = oci_files([sample(tags=('a:1',)), sample(tags=('b:1',))], containerd_names=False)
     layout = write_dir(tmp_path / 'l', files)
     with pytest.raises(aci.AciError) as e:
-        docker_image.open_image(str(layout), '1')
+        docker_archive.open_image(str(layout), '1')
     assert 'tag 1 is ambiguous' in str(e.value) and 'matches 2 images' in str(e.value)
 
 
@@ -840,8 +841,8 @@ def test_compressed_outer_archive(tmp_path, classic):
 def test_input_changed_between_readings(tmp_path, layout):
     files = classic_files([sample()])
     src = tar_files(tmp_path / 'a.tar', files) if layout == 'archive' else write_dir(tmp_path / 'd', files)
-    with docker_image.open_image(str(src)) as image:
-        source = docker_image.LayerSource(image)
+    with docker_archive.open_image(str(src)) as image:
+        source = docker_layers.LayerSource(image)
         changed = src if layout == 'archive' else src / image.layers[0].path
         os.utime(str(changed), ns=(0, 0))
         with pytest.raises(aci.AciError) as e:
@@ -849,7 +850,7 @@ def test_input_changed_between_readings(tmp_path, layout):
     assert 'changed while being converted; run again' in str(e.value)
 
 
-@pytest.mark.skipif(docker_image.zstandard is not None, reason='zstandard is installed: zstd layers are read')
+@pytest.mark.skipif(streams.zstandard is not None, reason='zstandard is installed: zstd layers are read')
 def test_zstd_layer_without_zstandard(tmp_path):
     image = Img([b'\x28\xb5\x2f\xfd' + b'\0' * 100], {'Cmd': ['/x']}, ['z:1'])
     with pytest.raises(aci.AciError) as e:

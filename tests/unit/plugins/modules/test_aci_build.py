@@ -292,6 +292,23 @@ def test_bad_from_aci(run, tmp_path):
     assert files_in(tmp_path) == ['evil.aci', 'junk.aci']
 
 
+@pytest.mark.parametrize('how', ['deflate', 'truncated'])
+def test_a_damaged_from_aci_fails_naming_it(run, tmp_path, rootfs, gzip_reader, damaged_gzip, how):
+    (rootfs / 'srv').mkdir()
+    (rootfs / 'srv' / 'data').write_bytes(b''.join(b'line %d of an image file\n' % i for i in range(20000)))
+    good = tmp_path / 'good.aci'
+    run(build_args(rootfs, good, compression='none'), expect_failure=False)
+    damaged = tmp_path / 'damaged.aci'
+    damaged.write_bytes(damaged_gzip(good.read_bytes(), how))
+    dest = tmp_path / 'out' / 'renamed.aci'
+    dest.parent.mkdir()
+    for check_mode in (True, False):
+        result = run(dict(from_aci=str(damaged), dest=str(dest), name='example.com/renamed'), check_mode=check_mode,
+                     expect_failure=True)
+        assert result['msg'].startswith('%s is damaged or truncated: ' % damaged), result['msg']
+    assert files_in(dest.parent) == [], 'nothing may be written'
+
+
 def test_dest_inside_the_tree_or_a_directory(run, tmp_path, rootfs):
     result = run(build_args(rootfs, rootfs / 'etc' / 'self.aci'), expect_failure=True)
     assert 'the image would contain itself' in result['msg']

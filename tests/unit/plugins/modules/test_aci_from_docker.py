@@ -217,6 +217,22 @@ def test_bad_archives_and_options_write_nothing(run_module, tmp_path, case, opti
     assert dest.read_bytes() == b'previous image' and dest.stat().st_mtime_ns == mtime
 
 
+@pytest.mark.parametrize('how', ['deflate', 'truncated'])
+def test_a_damaged_layer_fails_naming_it(run_module, tmp_path, gzip_reader, damaged_gzip, how):
+    data = b''.join(b'line %d of a layer file\n' % i for i in range(20000))
+    layer = damaged_gzip(archives.layer_tar([archives.f('srv/data', data)]), how)
+    files = archives.classic_files([archives.Img([layer], {'Cmd': ['/x']}, ['damaged:1'])])
+    layer_path = json.loads(files['manifest.json'])[0]['Layers'][0]
+    archive = archives.tar_files(tmp_path / 'damaged.tar', files)
+    out = tmp_path / 'out'
+    out.mkdir()
+    for check_mode in (True, False):
+        result = run_module(aci_from_docker.main, args_for(archive, out / 'app.aci'), check_mode=check_mode,
+                            expect_failure=True)
+        assert result['msg'].startswith('layer 1 (%s) is damaged or truncated: ' % layer_path), result['msg']
+    assert files_in(out) == [], 'nothing may be written'
+
+
 def test_missing_src_and_bad_dest(run_module, tmp_path, src):
     result = run_module(aci_from_docker.main, args_for(tmp_path / 'nope.tar', tmp_path / 'x.aci'), expect_failure=True)
     assert 'does not exist' in result['msg']
