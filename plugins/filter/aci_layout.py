@@ -41,6 +41,6 @@ def aci_layout(image, domain):
                 discovery=webroot.discovery_relpath(path))
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {'aci_layout': aci_layout}

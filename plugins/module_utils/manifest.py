@@ -102,7 +102,7 @@ def _describe(value):
     return json.dumps(value)
 
 
-class _Report(object):
+class _Report:
     """Collects messages; each one is prefixed with the JSON path of its field."""
 
     def __init__(self):
