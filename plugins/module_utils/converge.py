@@ -116,5 +116,10 @@ def run(module, resource):
     except resource.errors as e:
         _warn(module, resource)
         module.fail_json(msg=str(e), **resource.failure(e))
+    except OSError as e:
+        # The host said no (a full disk, a permission, a read-only file system): its words and the
+        # path, not a traceback. files.write_file has already put the previous file back.
+        _warn(module, resource)
+        module.fail_json(msg='%s: %s' % (e.filename, e.strerror) if e.filename else str(e))
     _warn(module, resource)
     module.exit_json(**result)

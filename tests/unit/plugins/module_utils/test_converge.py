@@ -136,3 +136,11 @@ def test_close_runs_once_on_success_and_on_failure(tmp_path, run_module):
 def test_no_diff_mode_means_no_diff(tmp_path, run_module):
     result = run_module(archive_main, dict(path=str(tmp_path / 'note'), text='hello'), diff=True)
     assert result['changed'] and 'diff' not in result
+
+
+def test_an_error_of_the_host_is_a_message_not_a_traceback(tmp_path, run_module, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(28, 'No space left on device', str(tmp_path / 'note'))
+    monkeypatch.setattr(files, 'write_file', full)
+    result = run_module(main, dict(path=str(tmp_path / 'note'), text='x'), expect_failure=True)
+    assert result['msg'] == '%s: No space left on device' % (tmp_path / 'note')
