@@ -41,7 +41,7 @@ def script(text, substitutions, placeholders=False):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('guide')
     parser.add_argument('--substitute', help='YAML mapping: block name -> the shell text that replaces it')
     parser.add_argument('--workdir', help='where the commands run (created if missing)')
