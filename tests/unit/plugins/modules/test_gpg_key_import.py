@@ -7,8 +7,6 @@ import logging
 import os
 import shutil
 import stat
-import subprocess
-import sys
 import tempfile
 import time
 
@@ -18,30 +16,16 @@ from ansible.module_utils import basic
 
 from ansible_collections.aci.registry.plugins.module_utils import gpg as g
 from ansible_collections.aci.registry.plugins.modules import gpg_key
+from ansible_collections.aci.registry.tests.unit.plugins.gpg_homes import kill_agent, new_home
 
 pytestmark = pytest.mark.skipif(not (shutil.which('gpg') and g.HAS_GNUPG), reason='needs gpg and python-gnupg')
 
 PASS = 'Vault passphrase 7'
 UID = 'Vault signing key <vault@example.com>'
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 DATA = os.path.join(os.path.dirname(__file__), '..', 'module_utils', 'data')
 # tests/unit/plugins/module_utils/test_gpg.py: an unprotected key whose self-signature rkt cannot verify.
 SHORT_SELF_SIGNATURE_KEY = os.path.join(DATA, 'short-self-signature.asc')
 SHORT_SELF_SIGNATURE_FPR = '4A7B99515F705D78552987814610496B8C1EE77A'
-FAST_AGENT = 's2k-count 65536\n'
-
-
-def kill_agent(home):
-    subprocess.run(['gpgconf', '--homedir', home, '--kill', 'gpg-agent'],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-
-
-def new_home(root, name):
-    home = os.path.join(root, name)
-    g.prepare_home(home)
-    with open(os.path.join(home, 'gpg-agent.conf'), 'a') as f:
-        f.write(FAST_AGENT)
-    return home
 
 
 @pytest.fixture(scope='module')
@@ -282,21 +266,11 @@ def test_no_secret_in_results_logs_or_output_at_high_verbosity(run_module, bare,
         assert_no_secret(text, source['secret'])
 
 
-def test_no_secret_in_ansible_vvv_output(bare, source):
-    ansible = os.path.join(os.path.dirname(sys.executable), 'ansible')
-    if not os.path.exists(ansible):
-        pytest.skip('no ansible CLI next to %s' % sys.executable)
-    env = dict(os.environ, NO_COLOR='1', ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'),
-               ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_LOCALHOST_WARNING='false',
-               ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               ANSIBLE_LOCAL_TEMP=os.path.join(bare['root'], 'lt'), ANSIBLE_REMOTE_TEMP=os.path.join(bare['root'], 'rt'))
+def test_no_secret_in_ansible_vvv_output(bare, source, ansible_adhoc):
     module_args = args(bare, source['secret'], public_key_path=os.path.join(bare['root'], 'pub.gpg'))
     for passphrase, ok in ((PASS, True), (PASS + ' but wrong', False)):
         module_args['passphrase'] = passphrase
-        out = subprocess.run([ansible, 'localhost', '-m', 'aci.registry.gpg_key', '-a', json.dumps(module_args), '-vvv',
-                              '--diff'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, check=False,
-                             cwd=bare['root'])
-        text = out.stdout.decode('utf-8', 'replace')
-        assert (out.returncode == 0) == ok, text
+        rc, text = ansible_adhoc('aci.registry.gpg_key', module_args, bare['root'], '--diff')
+        assert (rc == 0) == ok, text
         assert (source['fpr'] in text) and ('wrong passphrase' in text) != ok
         assert_no_secret(text, source['secret'])

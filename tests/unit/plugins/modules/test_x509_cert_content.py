@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import stat
 
 import pytest
 from cryptography import x509 as cx509
@@ -17,26 +16,9 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.aci.registry.plugins.module_utils import x509
 from ansible_collections.aci.registry.plugins.modules import x509_cert
+from ansible_collections.aci.registry.tests.unit.plugins.snapshots import mode_of, read, snapshot
 
 PASS = 'ca vault passphrase'
-
-
-def read(path):
-    with open(str(path), 'rb') as f:
-        return f.read()
-
-
-def mode_of(path):
-    return stat.S_IMODE(os.stat(str(path)).st_mode)
-
-
-def snapshot(directory):
-    found = {}
-    for root, dirs, names in os.walk(str(directory)):
-        for n in names:
-            path = os.path.join(root, n)
-            found[path] = (read(path), mode_of(path))
-    return found
 
 
 def pem_key(key, passphrase=None, fmt=serialization.PrivateFormat.PKCS8):
@@ -239,17 +221,3 @@ def test_content_is_for_kind_ca_only(tmp_path, run_module, given):
                                              content=given['cert'],
                                              privatekey_content=given['key_pem']), expect_failure=True)
     assert 'content does not apply to kind=csr (only to ca)' in result['msg']
-
-
-class _SpecSeen(Exception):
-    pass
-
-
-def test_privatekey_content_is_no_log(monkeypatch):
-    def capture(**kwargs):
-        raise _SpecSeen(kwargs['argument_spec'])
-
-    monkeypatch.setattr(x509_cert, 'AnsibleModule', capture)
-    with pytest.raises(_SpecSeen) as e:
-        x509_cert.main()
-    assert e.value.args[0]['privatekey_content']['no_log'] is True
