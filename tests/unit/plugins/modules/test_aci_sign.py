@@ -19,6 +19,8 @@ from ansible_collections.aci.registry.tests.unit.plugins.gpg_homes import kill_a
 pytestmark = pytest.mark.skipif(not (shutil.which('gpg') and g.HAS_GNUPG), reason='needs gpg and python-gnupg')
 
 PASS = 'sign me, 7 horses'
+
+
 @pytest.fixture(scope='module')
 def keys(quick_key):
     """One home for the whole file: RSA 2048 with a passphrase, an unprotected RSA 2048 key, an
