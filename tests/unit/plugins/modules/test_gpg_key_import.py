@@ -102,7 +102,8 @@ def run_import(run_module, params, **kwargs):
 
 def test_import_four_calls(run_module, bare, source):
     pub = os.path.join(bare['root'], 'pubkeys.gpg')
-    params = args(bare, source['secret'], public_key_path=pub)
+    backup = os.path.join(bare['root'], 'backup.asc')
+    params = args(bare, source['secret'], public_key_path=pub, secret_key_backup_path=backup)
     results = [run_import(run_module, params, check_mode=check_mode, diff=True, expect_failure=False)
                for check_mode in (True, False, True, False)]
     assert [r['changed'] for r in results] == [True, True, False, False]
@@ -117,6 +118,8 @@ def test_import_four_calls(run_module, bare, source):
     key = g.get_key(g.open_home(bare['home']), source['fpr'])
     assert key['secret'] and key['expires'] is None
     g.check_passphrase(g.open_home(bare['home']), source['fpr'], PASS)
+    assert g.scan_key_file(g.open_home(bare['home']), backup) == [dict(fingerprint=source['fpr'], secret=True)]
+    assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600
     assert os.listdir(bare['tmp']) == [], 'the scratch homes are gone'
 
 
