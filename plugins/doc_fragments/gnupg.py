@@ -27,7 +27,7 @@ options:
     description:
       - The passphrase of the secret key. Leave it unset for a key without passphrase.
       - M(aci.registry.gpg_key) protects a new key with it, and checks on every run that it unlocks the
-        existing key. It is required there unless C(unprotected=true).
+        existing key, or the key it imports (C(secret_key)). It is required there unless C(unprotected=true).
       - M(aci.registry.aci_sign) needs it to sign with a protected key.
       - Given to gpg on its standard input through loopback pinentry (C(--pinentry-mode loopback)),
         never on a command line, and never logged or returned.

@@ -16,6 +16,7 @@ which include exported secret keys.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime
 import logging
 import os
@@ -253,10 +254,7 @@ def prepare_home(path, check_mode=False):
         try:
             os.mkdir(path, 0o700)
             os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
-            # Part of setting the home up, like gpg's own pubring.kbx: a fresh file in a fresh 0700 dir.
-            fd = os.open(os.path.join(path, 'gpg-agent.conf'), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, 'w') as f:
-                f.write(AGENT_CONF)
+            _write_agent_conf(path)
         except OSError as e:
             raise GpgError('Cannot create gnupghome %s: %s' % (path, e))
         return changes
@@ -268,6 +266,13 @@ def prepare_home(path, check_mode=False):
             except OSError as e:
                 raise GpgError('Cannot set mode 0700 on gnupghome %s: %s' % (path, e))
     return changes
+
+
+def _write_agent_conf(home):
+    # Part of setting the home up, like gpg's own pubring.kbx: a fresh file in a fresh 0700 dir.
+    fd = os.open(os.path.join(home, 'gpg-agent.conf'), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        f.write(AGENT_CONF)
 
 
 def _silence_gnupg_logger():
@@ -360,6 +365,39 @@ def open_home(path):
         raise GpgError('gnupghome %s does not exist.' % path)
     redirect_agent_sockets(path)
     return _gpg(path)
+
+
+@contextlib.contextmanager
+def scratch_home(options=None, agent=False):
+    """A handle on a new, private (0700), empty GNUPGHOME, removed with everything in it afterwards.
+
+    Key data is read there without touching any other home. With ``agent`` gpg-agent may start
+    (secret keys, signing); it caches no passphrase and is stopped before the home goes.
+    """
+    # A short name: gpg-agent's sockets go into the home, and Unix socket paths hold ~100 bytes.
+    home = tempfile.mkdtemp(prefix='gpgs.')
+    handle = None
+    try:
+        if agent:
+            _write_agent_conf(home)
+            redirect_agent_sockets(home)
+        handle = _gpg(home, options)
+        yield handle
+    finally:
+        if agent and handle is not None:
+            _stop_agent(handle)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _stop_agent(gpg):
+    # An agent whose home is gone exits by itself within a minute; holding a secret key, it had better not wait.
+    found = shutil.which(gpg.gpgbinary)
+    gpgconf = os.path.join(os.path.dirname(found), 'gpgconf') if found else None
+    if not (gpgconf and os.access(gpgconf, os.X_OK)):
+        gpgconf = shutil.which('gpgconf')
+    if gpgconf:
+        subprocess.run([gpgconf, '--homedir', gpg.gnupghome, '--kill', 'gpg-agent'], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=getattr(gpg, 'env', None), check=False)
 
 
 # --- gpg's answers ----------------------------------------------------------------------------
@@ -668,6 +706,22 @@ def scan_key_file(gpg, path):
     return [dict(fingerprint=k.get('fingerprint'), secret=k.get('type') == 'sec') for k in gpg.scan_keys(path)]
 
 
+def import_keys(gpg, data):
+    """Import OpenPGP key data (armored or binary, str or bytes) into the home; returns the
+    fingerprints of the primary keys it held, sorted (none: it held no key)."""
+    result = gpg.import_keys(data)
+    return sorted(set(f.upper() for f in (result.fingerprints or []) if f))
+
+
+def import_secret_key(gpg, data, fingerprint):
+    """Import the secret key ``fingerprint`` from ``data`` (already checked in a ``scratch_home``)."""
+    fpr = normalize_fingerprint(fingerprint)
+    result = gpg.import_keys(data)
+    key = get_key(gpg, fpr)
+    if key is None or not key['secret']:
+        raise _explain(result.stderr, 'Importing secret key %s failed' % fpr, fpr)
+
+
 def delete_key(gpg, fingerprint):
     """Delete the secret (if any) and public key ``fingerprint`` from the home."""
     fpr = normalize_fingerprint(fingerprint)
@@ -762,10 +816,7 @@ def verify_detached(pubkey_armored, data_path, sig_bytes):
         pubkey_armored = pubkey_armored.encode('utf-8')
     if isinstance(sig_bytes, str):
         sig_bytes = sig_bytes.encode('utf-8')
-    # Short prefix: gpg tools put sockets in the home and Unix socket paths are ~100 chars at most.
-    home = tempfile.mkdtemp(prefix='gpgv.')
-    try:
-        gpg = _gpg(home, options=['--no-autostart', '--trust-model', 'always'])
+    with scratch_home(options=['--no-autostart', '--trust-model', 'always']) as gpg:
         imported = gpg.import_keys(pubkey_armored)
         fprs = sorted(set(f.upper() for f in (imported.fingerprints or []) if f))
         if len(fprs) != 1:
@@ -777,7 +828,7 @@ def verify_detached(pubkey_armored, data_path, sig_bytes):
         problem = rkt_problem(key, gpg)
         if problem:
             raise RktKeyError('key %s: %s' % (fprs[0], problem))
-        sig_path = os.path.join(home, 'sig')
+        sig_path = os.path.join(gpg.gnupghome, 'sig')
         with open(sig_path, 'wb') as f:
             f.write(sig_bytes)
         with open(sig_path, 'rb') as sig:
@@ -788,8 +839,6 @@ def verify_detached(pubkey_armored, data_path, sig_bytes):
                                  % (signer, fprs[0]), stderr=result.stderr)
         _check_rkt_signature_length(gpg, sig_path, key)
         return signer
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
 
 
 # rkt 1.30's 2016 openpgp hands Go's crypto/rsa the signature value as OpenPGP stores it, without
@@ -886,10 +935,6 @@ def read_public_keys(data):
     _require_gnupg()
     if isinstance(data, str):
         data = data.encode('utf-8')
-    home = tempfile.mkdtemp(prefix='gpgk.')
-    try:
-        gpg = _gpg(home, options=['--no-autostart'])
+    with scratch_home(options=['--no-autostart']) as gpg:
         gpg.import_keys(data)
         return [dict(key, rkt_problem=rkt_problem(key, gpg)) for key in list_keys(gpg)]
-    finally:
-        shutil.rmtree(home, ignore_errors=True)

@@ -3,10 +3,11 @@
 """What the gpg_key module converges: a signing key in a GnuPG home and the files exported from it.
 
 ``Present`` keeps one secret key under the task's user id (made when missing, its expiry moved
-when the task asks for another), its public key file and a backup of its secret key; ``Absent``
-deletes the keys the task names. Both read the home without writing to it: a home without a
-keyring holds no key, and opening it would make gpg create one (in check mode too). Talking to
-gpg is ``gpg``'s business.
+when the task asks for another), its public key file and a backup of its secret key; ``Imported``
+keeps instead the secret key the task gives (``secret_key``), checked in a throw-away home before
+the real one is touched; ``Absent`` deletes the keys the task names. They read the home without
+writing to it: a home without a keyring holds no key, and opening it would make gpg create one (in
+check mode too). Talking to gpg is ``gpg``'s business.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from ansible_collections.aci.registry.plugins.module_utils import converge, file
 
 # The reasons after which gpg has another key to list and export.
 _KEY_CHANGES = {'key missing', 'expiry'}
+# What a key given as secret_key already says for itself.
+IMPORT_CONFLICTS = ('name_real', 'name_email', 'name_comment', 'algorithm', 'expire')
 
 
 def _summary(key):
@@ -75,7 +78,7 @@ class Present(_KeyResource):
                 files.check_writable_dir(self.module, path)
         self.home_changes = gpg.prepare_home(p['gnupghome'], check_mode=True)
         self.handle = _open(p['gnupghome'])
-        key = self._existing_key() if self.handle is not None else None
+        key = self._existing_key()
         backup = p['secret_key_backup_path']
         return dict(key=key, public_key_file=self._read(p['public_key_path'], 'public_key_path'),
                     backup=gpg.scan_key_file(self.handle, backup) if key and backup and os.path.isfile(backup) else None)
@@ -175,6 +178,10 @@ class Present(_KeyResource):
             self._refuse_existing_key_rkt_cannot_read()
             raise
         self.expire = gpg.parse_expire(p['expire'])
+        self._check_protection()
+
+    def _check_protection(self):
+        p = self.params
         self.passphrase = p['passphrase']
         if self.passphrase is None and not p['unprotected']:
             raise converge.ModuleError('Give passphrase, or set unprotected=true for a key without a passphrase.')
@@ -193,6 +200,8 @@ class Present(_KeyResource):
         _refuse_keys_rkt_cannot_read(handle, keys, self.uid)
 
     def _existing_key(self):
+        if self.handle is None:
+            return None
         uid = self.uid
         matches = gpg.find_keys_by_uid(self.handle, uid)
         _refuse_keys_rkt_cannot_read(self.handle, matches, uid)
@@ -228,12 +237,93 @@ class Present(_KeyResource):
             raise converge.ModuleError('Cannot write %s: %s' % (path, e))
 
 
+class Imported(Present):
+    """The secret key given as ``secret_key`` in the home, and the same files as ``Present``.
+
+    The key is read, checked and unlocked in a ``gpg.scratch_home`` first, together with the
+    home's copy when there is one, so ``given`` is what the home will hold after the import: the
+    newer of two self-signatures wins in gpg, whichever home it came from.
+    """
+
+    def _check_request(self):
+        self.uid = None  # the key's own
+        self._check_protection()
+
+    def _existing_key(self):
+        with gpg.scratch_home(agent=True) as scratch:
+            fingerprint = self._read_given(scratch)
+            home_key = gpg.get_key(self.handle, fingerprint) if self.handle is not None else None
+            if home_key is not None:
+                gpg.import_keys(scratch, gpg.export_public_key(self.handle, fingerprint))
+            key = gpg.get_key(scratch, fingerprint)
+            self._check_given(scratch, key)
+            self.given = dict(key=key, public_key=gpg.export_public_key(scratch, fingerprint))
+        self._warn_other_secret_keys(fingerprint)
+        return home_key if home_key is not None and home_key['secret'] else None
+
+    def desired(self, current):
+        key = current['key']
+        if key is not None and gpg.same_expiry(key['expires'], self.given['key']['expires']):
+            # Nothing to import: what the home exports is what its public key file must hold.
+            return dict(key=key, public_key=gpg.export_public_key(self.handle, key['fingerprint']))
+        return self.given
+
+    def _change_key(self, handle, key, wanted):
+        gpg.import_secret_key(handle, self.params['secret_key'], wanted['fingerprint'])
+        return wanted['fingerprint']
+
+    def _read_given(self, scratch):
+        found = gpg.import_keys(scratch, self.params['secret_key'])
+        if not found:
+            raise converge.ModuleError('secret_key holds no OpenPGP key: give the text of an ASCII-armored secret key, '
+                                       'as gpg --export-secret-keys --armor FINGERPRINT prints it (not a file name).')
+        if len(found) > 1:
+            raise converge.ModuleError('secret_key holds %d keys (%s); give exactly one: gpg --export-secret-keys --armor '
+                                       'FINGERPRINT exports one.' % (len(found), ', '.join(found)))
+        key = gpg.get_key(scratch, found[0])
+        if not key['secret']:
+            raise converge.ModuleError('secret_key holds the public key %s but not its secret key: export it with '
+                                       'gpg --export-secret-keys --armor %s.' % (found[0], found[0]))
+        return found[0]
+
+    def _check_given(self, scratch, key):
+        fingerprint = key['fingerprint']
+        problem = gpg.rkt_problem(key, scratch)
+        if problem:
+            raise converge.ModuleError('secret_key holds key %s: %s It is not imported.' % (fingerprint, problem))
+        if key['key_type'] != 'RSA' or (key['key_size'] or 0) < 2048:
+            raise converge.ModuleError('secret_key holds key %s, a %s key: gpg_key keeps only RSA keys of 2048 bits or '
+                                       'more (%s).' % (fingerprint, key['algorithm'], ', '.join(gpg.ALGORITHMS)))
+        if key['revoked']:
+            raise converge.ModuleError('Key %s in secret_key has been revoked (there or in gnupghome): it cannot sign; '
+                                       'give another key.' % fingerprint)
+        if key['expired']:
+            # An expired key cannot sign, so signing cannot test the passphrase either.
+            self.warnings.append('Key %s in secret_key expired on %s: it cannot sign. Extend it where it was made '
+                                 '(gpg --quick-set-expire) and give its new export.'
+                                 % (fingerprint, gpg.iso_time(key['expires'])))
+        else:
+            gpg.check_passphrase(scratch, fingerprint, self.passphrase)
+
+    def _warn_other_secret_keys(self, fingerprint):
+        if self.handle is None:
+            return
+        others = [k['fingerprint'] for k in gpg.list_keys(self.handle) if k['secret'] and k['fingerprint'] != fingerprint]
+        if others:
+            self.warnings.append('gnupghome also holds secret key %s, not the one in secret_key: it is kept but not '
+                                 'used here; delete it with state=absent and fingerprint when it is no longer needed.'
+                                 % ', '.join(others))
+
+
 class Absent(_KeyResource):
     """No key with the task's fingerprint, or under its user id. Files written earlier stay."""
 
     def current(self):
         p = self.params
         self.uid = None
+        if p['secret_key'] is not None:
+            raise converge.ModuleError('secret_key is a key to import, with state=present; state=absent deletes keys by '
+                                       'fingerprint or user id.')
         if p['fingerprint']:
             fingerprint = gpg.normalize_fingerprint(p['fingerprint'])
         elif p['name_real']:
@@ -274,5 +364,7 @@ STATES = {'present': Present, 'absent': Absent}
 
 
 def resource(module):
-    """The resource for the module's ``state``."""
+    """The resource for the module's ``state`` (and ``secret_key``: a key to import, not to make)."""
+    if module.params['state'] == 'present' and module.params['secret_key'] is not None:
+        return Imported(module)
     return STATES[module.params['state']](module)

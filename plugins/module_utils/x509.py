@@ -50,9 +50,9 @@ EXTENDED_KEY_USAGES = ('server_auth', 'client_auth')
 # early is not rejected as "not yet valid" by a host that is a few minutes behind.
 BACKDATE = datetime.timedelta(hours=1)
 
-# Reasons in the order they are reported.
-KEY_REASONS = ('key_missing', 'key_type_changed', 'key_encryption_changed')
-REASONS = ('missing', 'invalid', 'forced', 'key_mismatch', 'subject_changed', 'san_changed',
+# Reasons in the order they are reported; key_changed and content_changed only for a CA given as content.
+KEY_REASONS = ('key_missing', 'key_type_changed', 'key_changed', 'key_encryption_changed')
+REASONS = ('missing', 'invalid', 'forced', 'content_changed', 'key_mismatch', 'subject_changed', 'san_changed',
            'usage_changed', 'ca_changed', 'issuer_changed', 'expiring')
 
 # Subject fields in the order they appear in the certificate (most general first).
@@ -334,6 +334,29 @@ class PrivateKey(_File):
         return self.made.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
+class GivenKey(PrivateKey):
+    """The private key file of a CA made elsewhere: it must hold ``given``, encrypted when a passphrase is set."""
+
+    def __init__(self, given, passphrase=None):
+        super().__init__(None, passphrase)
+        self.given = given
+
+    def needs_regeneration(self):
+        if self.existing is None:
+            return ['key_missing']
+        if not same_key(self.existing.public_key(), self.given.public_key()):
+            return ['key_changed']
+        if self.existing_encrypted != bool(self.passphrase):
+            return ['key_encryption_changed']
+        return []
+
+    def replaces_key(self):
+        return True
+
+    def generate(self):
+        self.made = self.given
+
+
 # --- names and usages ----------------------------------------------------------------------------
 
 def build_subject(subject):
@@ -545,7 +568,7 @@ class Profile:
 
 
 class Issuer:
-    """A CA certificate and its key, checked to belong together and to be a CA."""
+    """A CA certificate and its key, checked to belong together, to be a CA and to be valid now."""
 
     def __init__(self, cert, key):
         self.cert = cert
@@ -566,6 +589,12 @@ class Issuer:
         if not same_key(key.public_key(), cert.public_key()):
             raise X509Error('%s does not match %s: that key did not make this CA certificate.' % (key_option, cert_option))
         return cls(cert, key)
+
+    def check_valid(self, now, what='content'):
+        """Refuse a CA certificate that has expired: nothing it signs would be trusted."""
+        if not_after(self.cert) <= now:
+            raise X509Error('%s expired on %s: renew the CA certificate where it was made (same key) and give the new one.'
+                            % (what, iso_utc(not_after(self.cert))))
 
 
 # --- certificates and requests -------------------------------------------------------------------
@@ -704,6 +733,33 @@ class Certificate(_Document):
 
     def planned_facts(self, public_key):
         return self.profile.planned_facts(public_key, self.issuer.cert.subject if self.issuer else None)
+
+
+class GivenCertificate(_Document):
+    """A CA certificate file that must hold ``given``, a certificate made elsewhere: never issued here."""
+
+    def __init__(self, given):
+        super().__init__(None)
+        self.given = given
+
+    def _load(self, data):
+        return x509.load_pem_x509_certificate(data)
+
+    def _facts(self, cert):
+        return certificate_facts(cert)
+
+    def needs_regeneration(self, public_key=None):
+        if self.existing_invalid:
+            return ['invalid']
+        if self.existing is None:
+            return ['missing']
+        return [] if self.existing == self.given else ['content_changed']
+
+    def planned_facts(self, public_key=None):
+        return certificate_facts(self.given)
+
+    def generate(self):
+        self.made = self.given
 
 
 class SigningRequest(_Document):

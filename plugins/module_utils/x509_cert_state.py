@@ -3,13 +3,14 @@
 """What the x509_cert module converges: one ``converge.Resource`` per kind (ca, leaf, csr, sign).
 
 Every kind keeps one target file, a certificate or a request; ca, leaf and csr also keep the
-private key it is for. ``current()`` reads and checks every input (options, CA, request, key)
+private key it is for. A ca given as content (``GivenCA``) is written, never generated. ``current()`` reads and checks every input (options, CA, request, key)
 before anything is generated, so bad input fails before any file changes; ``apply()`` writes the
 key first, then the target. The cryptography itself is in ``x509``.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 
 from ansible_collections.aci.registry.plugins.module_utils import converge, files, x509
@@ -29,7 +30,12 @@ _OPTION_KINDS = {
     'ca_privatekey_passphrase': ('leaf', 'sign'),
     'path_length': ('ca',),
     'extended_key_usage': ('leaf', 'csr', 'sign'),
+    'content': ('ca',),
+    'privatekey_content': ('ca',),
 }
+# What a CA given as content already says for itself.
+CONTENT_CONFLICTS = ('subject', 'subject_alt_names', 'key_type', 'key_size', 'key_curve', 'path_length', 'valid_days',
+                     'force')
 
 
 def _read(path, option, required=False):
@@ -64,10 +70,7 @@ class _Kind(converge.Resource):
         for option, kinds in _OPTION_KINDS.items():
             if self.params.get(option) is not None and self.kind not in kinds:
                 raise x509.X509Error('%s does not apply to kind=%s (only to %s).' % (option, self.kind, ', '.join(kinds)))
-        self.profile = self._profile()
-        self._read_inputs()
-        self.profile.check(self.kind)
-        self.target = self._target()
+        self.target = self._plan()
         written = self._written()
         if len(set(os.path.abspath(p) for p in written)) < len(written):
             raise x509.X509Error('privatekey_path and %s must be different files.' % self.target_option)
@@ -130,6 +133,13 @@ class _Kind(converge.Resource):
 
     # --- what differs between the kinds ------------------------------------------------------
 
+    def _plan(self):
+        """Read and check every input; returns the target file's backend."""
+        self.profile = self._profile()
+        self._read_inputs()
+        self.profile.check(self.kind)
+        return self._target()
+
     def _profile(self):
         params, keep_unset = self.params, self.names_from_request
         return x509.Profile(
@@ -186,6 +196,40 @@ class CA(_Kind):
     kind = 'ca'
 
 
+class GivenCA(CA):
+    """The CA certificate and key given as ``content`` and ``privatekey_content``, written to ``path`` and
+    ``privatekey_path``: a CA made elsewhere (kept in a vault), checked, never generated or renewed here."""
+
+    def _plan(self):
+        params = self.params
+        given = x509.Issuer.load(_pem(params['content'], 'content'), _pem(params['privatekey_content'], 'privatekey_content'),
+                                 params['privatekey_passphrase'], cert_option='content', key_option='privatekey_content',
+                                 passphrase_option='privatekey_passphrase')
+        given.check_valid(self.now)
+        expires = x509.not_after(given.cert)
+        if expires - datetime.timedelta(days=params['renew_before_days']) <= self.now:
+            self.warnings.append('The CA certificate in content expires on %s, within renew_before_days (%d): renew it '
+                                 'where it was made (same key) and give the new one.'
+                                 % (x509.iso_utc(expires), params['renew_before_days']))
+        self.key = x509.GivenKey(given.key, params['privatekey_passphrase'])
+        self.key.set_existing(_read(params['privatekey_path'], 'privatekey_path'))
+        return x509.GivenCertificate(given.cert)
+
+    def _subject_key(self):
+        return self.key.given.public_key()
+
+    def _issue(self):
+        self.target.generate()
+
+
+def _pem(text, option):
+    """The bytes of a PEM option, or a message for what is clearly not PEM text (a file name, say)."""
+    if '-----BEGIN ' not in text:
+        raise x509.X509Error('%s holds no PEM block: give the text of the PEM file (-----BEGIN ...), not its name; '
+                             'for a file on the controller use the ansible.builtin.file lookup.' % option)
+    return text.encode('utf-8')
+
+
 class Leaf(_Kind):
     """A certificate at ``path`` for the key beside it, signed by the CA given."""
 
@@ -236,5 +280,7 @@ KINDS = {resource.kind: resource for resource in (CA, Leaf, Request, Signing)}
 
 
 def resource(module):
-    """The resource for the module's ``kind``."""
+    """The resource for the module's ``kind`` (and ``content``: a CA to write, not to make)."""
+    if module.params['kind'] == 'ca' and module.params['content'] is not None:
+        return GivenCA(module)
     return KINDS[module.params['kind']](module)

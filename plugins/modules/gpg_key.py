@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: gpg_key
-short_description: Create an OpenPGP signing key for ACIs and export its public key for rkt
+short_description: Create or import an OpenPGP signing key for ACIs and export its public key for rkt
 version_added: 0.1.0
 description:
   - Creates, in a dedicated GnuPG home, a sign-only OpenPGP key that rkt can verify, and exports it
@@ -21,6 +21,10 @@ description:
     with a zero byte (about 1 key in 200; gpg accepts it), so such a new key is deleted and made again,
     and such an existing key is reported, not used.
   - GnuPG gives a key that it generates ultimate owner trust, so no interactive C(--edit-key ... trust) step is needed.
+  - With O(secret_key), imports a key made elsewhere instead (kept in a vault or an AWX credential, for
+    controllers that start afresh on every run, such as AWX execution environments). The key is checked and
+    unlocked in a temporary GnuPG home first, so a key that is not exactly one RSA secret key rkt can read,
+    or a wrong passphrase, fails before the GnuPG home is touched.
 author:
   - aci.registry maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -32,6 +36,8 @@ attributes:
     details:
       - Check mode reads the GnuPG home and the key files, and checks the passphrase of an existing key,
         but creates nothing.
+      - A key given as O(secret_key) is read, and its passphrase checked, in a temporary GnuPG home that
+        is removed afterwards, in check mode too.
   diff_mode:
     support: full
     details:
@@ -43,8 +49,9 @@ options:
   name_real:
     description:
       - The name part of the key's user id, for example C(ACI signing key).
-      - Required with O(state=present). With O(state=absent), selects the keys to delete when
-        O(fingerprint) is not given.
+      - Required with O(state=present) unless O(secret_key) is given (an imported key keeps its own user
+        id, so this option and O(name_email) and O(name_comment) do not go with O(secret_key)). With
+        O(state=absent), selects the keys to delete when O(fingerprint) is not given.
       - The user id, C(name_real (name_comment) <name_email>), identifies the key, so keep these three
         options the same across runs.
     type: str
@@ -72,6 +79,8 @@ options:
       - An existing key with another algorithm is not replaced. The module fails instead, so delete the
         old key with O(state=absent) or choose another user id. An existing key that rkt cannot read,
         such as an ECDSA key, is reported in the same way, whatever O(algorithm) asks for.
+      - Not with O(secret_key). A key to import must be RSA of 2048 bits or more, and rkt must be able to
+        read it; other keys are refused with the same reasons.
     type: str
     default: rsa4096
     choices:
@@ -89,12 +98,14 @@ options:
         V(YYYY-MM-DD) (the key expires at noon UTC that day).
       - Changing this option on a later run moves the expiry of the existing key (the passphrase is
         needed), for example to extend a key before it expires.
+      - Not with O(secret_key). An imported key keeps the expiry it has. Of the key in O(secret_key) and
+        the copy already in the GnuPG home, the one with the newer self-signature wins, as in C(gpg --import).
     type: str
     default: never
   unprotected:
     description:
-      - Set to V(true) to create (or accept) a key without a passphrase, for example for unattended signing
-        on a build host. Mutually exclusive with O(passphrase).
+      - Set to V(true) to create (or accept, or import) a key without a passphrase, for example for unattended
+        signing on a build host. Mutually exclusive with O(passphrase).
     type: bool
     default: false
   public_key_path:
@@ -112,9 +123,24 @@ options:
         fixed), because GnuPG exports different bytes every time.
       - For a protected key, writing the backup needs O(passphrase).
     type: path
+  secret_key:
+    description:
+      - An ASCII-armored secret key to import instead of making one, as
+        C(gpg --export-secret-keys --armor FINGERPRINT) prints it. The text itself, not a file name (for a
+        file on the controller, use the C(ansible.builtin.file) lookup).
+      - It must hold exactly one primary key, with its secret part, RSA of 2048 bits or more and readable by
+        rkt 1.30, not revoked. O(passphrase) must unlock it, or O(unprotected=true) for a key without one.
+        Anything else fails before the GnuPG home is touched.
+      - A key already in the GnuPG home is not imported again, so this is idempotent. Other keys in the home are
+        kept (with a warning), never replaced; the module returns, and writes to O(public_key_path), the key given.
+      - Never logged, returned or shown in a diff.
+      - Only with O(state=present). Mutually exclusive with O(name_real), O(name_email), O(name_comment),
+        O(algorithm) and O(expire).
+    type: str
+    version_added: 0.2.0
   state:
     description:
-      - V(present) creates the key and writes the files. V(absent) deletes the key (secret and public)
+      - V(present) creates (or imports) the key and writes the files. V(absent) deletes the key (secret and public)
         from the GnuPG home. Files written earlier (public key, secret key backup) are left where they are.
     type: str
     choices: [present, absent]
@@ -149,6 +175,14 @@ EXAMPLES = r"""
     unprotected: true
     public_key_path: /srv/aci/pubkeys.gpg
 
+- name: Import the registry's signing key from a vault, where the controller starts empty on every run (AWX)
+  aci.registry.gpg_key:
+    gnupghome: /var/lib/aci-registry/gnupg
+    secret_key: "{{ vault_aci_signing_secret_key }}"
+    passphrase: "{{ vault_aci_signing_passphrase }}"
+    public_key_path: /srv/aci/pubkeys.gpg
+  no_log: true
+
 - name: Retire a key
   aci.registry.gpg_key:
     gnupghome: /var/lib/aci-registry/gnupg
@@ -158,7 +192,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 fingerprint:
-  description: The key's fingerprint, 40 upper-case hexadecimal digits. Not returned in check mode before the key exists.
+  description:
+    - The key's fingerprint, 40 upper-case hexadecimal digits.
+    - Not returned in check mode before a key is made. Returned for a key given in O(secret_key), in check mode too.
   returned: state is present
   type: str
   sample: 3BCDC0C7E3F3F5D6A2B3E1A54D3D2B8C9E6F1A2B
@@ -235,9 +271,12 @@ def main():
             unprotected=dict(type='bool', default=False),
             public_key_path=dict(type='path'),
             secret_key_backup_path=dict(type='path'),
+            secret_key=dict(type='str', no_log=True),
             state=dict(type='str', default='present', choices=list(gpg_key_state.STATES)),
         ),
-        required_if=[('state', 'present', ['name_real'])],
+        required_if=[('state', 'present', ['name_real', 'secret_key'], True)],
+        # Checked before defaults apply: only an algorithm or expire the task sets conflicts.
+        mutually_exclusive=[('secret_key', option) for option in gpg_key_state.IMPORT_CONFLICTS],
         supports_check_mode=True,
     )
     gpg.require_gnupg(module)

@@ -26,6 +26,8 @@ description:
     certificate, a CA certificate without C(CA:TRUE), a wrong or missing passphrase, an unreadable
     path, an unsupported key) fails with a message saying what is wrong, before any file is written.
   - New certificates start one hour in the past so that hosts with slightly slow clocks accept them.
+  - A CA made elsewhere (kept in a vault or an AWX credential, for controllers that start afresh on every
+    run) is given as O(content) and O(privatekey_content) instead; see O(kind).
   - Works with C(cryptography) 38 (Debian 12) and later on the host where the module runs.
 author:
   - aci.registry maintainers (!UNKNOWN)
@@ -50,6 +52,8 @@ options:
     description:
       - V(ca) maintains a self-signed CA certificate (C(CA:TRUE), keyUsage C(keyCertSign) and
         C(cRLSign), optional O(path_length)) at O(path) with its key at O(privatekey_path).
+        With O(content) and O(privatekey_content) it writes that CA there instead, and never makes or
+        renews one.
       - V(leaf) maintains a certificate at O(path) for the key at O(privatekey_path), signed with
         O(ca_cert_path) and O(ca_privatekey_path).
       - V(csr) maintains a certificate signing request at O(csr_path) for the key at
@@ -72,6 +76,7 @@ options:
   privatekey_passphrase:
     description:
       - Passphrase that encrypts the private key at O(privatekey_path). Without it the key is stored in clear.
+      - With O(privatekey_content), also the passphrase that decrypts that key when it is encrypted.
     type: str
   privatekey_mode:
     description:
@@ -93,6 +98,29 @@ options:
       - Curve of an ECDSA key. V(P-256) when not set. Only for O(key_type=ecdsa).
     type: str
     choices: [P-256, P-384]
+  content:
+    description:
+      - The PEM text of a CA certificate to keep at O(path) (kind V(ca)), instead of making one. Needs
+        O(privatekey_content).
+      - It is checked before anything is written - C(CA:TRUE), C(keyCertSign) in its keyUsage when it has
+        one, not expired, and for the key in O(privatekey_content). It warns when the certificate expires within
+        O(renew_before_days), since it is never renewed here.
+      - Files that already hold this certificate and key are left alone (the key file is compared by key,
+        not bytes), so this is idempotent. Otherwise they are replaced (keep the old ones with O(backup)),
+        for the reasons V(content_changed) and V(key_changed).
+      - Mutually exclusive with the options that describe a CA to make - O(subject),
+        O(subject_alt_names), O(key_type), O(key_size), O(key_curve), O(path_length), O(valid_days) and
+        O(force).
+    type: str
+    version_added: 0.2.0
+  privatekey_content:
+    description:
+      - The PEM text of the private key of O(content) (kind V(ca)), PKCS#8 or traditional, in clear or
+        encrypted with O(privatekey_passphrase).
+      - Written to O(privatekey_path) in PKCS#8, encrypted with O(privatekey_passphrase) when that is
+        set. Never logged, returned or shown in a diff.
+    type: str
+    version_added: 0.2.0
   csr_path:
     description:
       - The certificate signing request file (kind V(csr)). Mode V(0644) unless O(mode) is set.
@@ -209,6 +237,18 @@ EXAMPLES = r"""
   delegate_to: localhost
   run_once: true
 
+- name: Keep a CA made elsewhere, from a vault, where the controller starts empty on every run (AWX)
+  aci.registry.x509_cert:
+    kind: ca
+    path: /srv/pki/ca.pem
+    privatekey_path: /srv/pki/ca.key
+    content: "{{ vault_ca_certificate }}"
+    privatekey_content: "{{ vault_ca_privatekey }}"
+    privatekey_passphrase: "{{ vault_ca_passphrase }}"
+  delegate_to: localhost
+  run_once: true
+  no_log: true
+
 - name: Make this host's key and a signing request; the key stays here
   aci.registry.x509_cert:
     kind: csr
@@ -262,6 +302,8 @@ reasons:
     - For the key V(key_missing), V(key_type_changed) or V(key_encryption_changed); for the certificate
       or request V(missing), V(invalid), V(forced), V(key_mismatch), V(subject_changed), V(san_changed),
       V(usage_changed), V(ca_changed), V(issuer_changed) or V(expiring).
+    - For a CA given as O(content), also V(key_changed) (the key file holds another key than
+      O(privatekey_content)) and V(content_changed) (the certificate file holds another certificate).
   returned: always
   type: list
   elements: str
@@ -411,7 +453,12 @@ def main():
             renew_before_days=dict(type='int', default=30),
             force=dict(type='bool', default=False),
             backup=dict(type='bool', default=False),
+            content=dict(type='str'),
+            privatekey_content=dict(type='str', no_log=True),
         ),
+        required_together=[('content', 'privatekey_content')],
+        # Checked before defaults apply: only a key_type or valid_days the task sets conflicts.
+        mutually_exclusive=[('content', option) for option in x509_cert_state.CONTENT_CONFLICTS],
         required_if=[
             ('kind', 'ca', ('path', 'privatekey_path')),
             ('kind', 'leaf', ('path', 'privatekey_path', 'ca_cert_path', 'ca_privatekey_path')),

@@ -18,7 +18,7 @@ if [ -n "$series" ]; then
 else
     core=$(grep -E '^ansible-core==' "$top/requirements-dev.txt")
 fi
-if [ ! -x "$venv/bin/ansible-test" ] || ! "$venv/bin/pip" show "${core%%[~=]*}" 2>/dev/null | grep -q .; then
+if [ ! -x "$venv/bin/ansible-test" ] || ! "$venv/bin/pip" show "${core%%[~=]*}" >/dev/null 2>&1; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q -U pip
 fi

@@ -13,7 +13,10 @@ BIN = os.path.dirname(sys.executable)
 
 
 def run(*argv, cwd):
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+    # As a user without this checkout on ANSIBLE_COLLECTIONS_PATH: there, ansible-galaxy would find
+    # the collection already installed and install nothing.
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith('ANSIBLE_COLLECTIONS_'))
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300, check=False, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 

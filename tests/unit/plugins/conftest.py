@@ -1,13 +1,15 @@
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures shared by the plugin unit tests: appc's reference validator, the real rkt, keys made
-with gpg directly, damaged gzip read with ISA-L and with zlib."""
+with gpg directly, damaged gzip read with ISA-L and with zlib, modules run through the ansible CLI."""
 
 import gzip
 import itertools
+import json
 import os
 import struct
 import subprocess
+import sys
 import zlib
 
 import pytest
@@ -133,6 +135,26 @@ def tiny_aci(tmp_path):
         return image_id
 
     return build
+
+
+@pytest.fixture
+def ansible_adhoc():
+    """``ansible_adhoc(module, module_args, cwd, *options)``: runs ``ansible localhost -m module -vvv`` from this
+    checkout (temporary files below ``cwd``), as a user would; returns ``(rc, output)``, stderr included."""
+    ansible = os.path.join(os.path.dirname(sys.executable), 'ansible')
+    if not os.path.exists(ansible):
+        pytest.skip('no ansible CLI next to %s' % sys.executable)
+
+    def run(module, module_args, cwd, *options):
+        env = dict(os.environ, NO_COLOR='1', ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'),
+                   ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_LOCALHOST_WARNING='false',
+                   ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+                   ANSIBLE_LOCAL_TEMP=os.path.join(cwd, 'lt'), ANSIBLE_REMOTE_TEMP=os.path.join(cwd, 'rt'))
+        out = subprocess.run([ansible, 'localhost', '-m', module, '-a', json.dumps(module_args), '-vvv'] + list(options),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, check=False, cwd=cwd)
+        return out.returncode, out.stdout.decode('utf-8', 'replace')
+
+    return run
 
 
 @pytest.fixture(scope='session')

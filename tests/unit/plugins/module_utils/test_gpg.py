@@ -5,22 +5,17 @@
 import os
 import shutil
 import stat
-import subprocess
 import tempfile
 import time
 
 import pytest
 
 from ansible_collections.aci.registry.plugins.module_utils import gpg as g
+from ansible_collections.aci.registry.tests.unit.plugins.gpg_homes import fast_agent, kill_agent
 
 pytestmark = pytest.mark.skipif(not (shutil.which('gpg') and g.HAS_GNUPG), reason='needs gpg and python-gnupg')
 
 PASS = 'correct horse battery staple'
-
-
-def kill_agent(home):
-    subprocess.run(['gpgconf', '--homedir', home, '--kill', 'gpg-agent'],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
 class Homes:
@@ -33,10 +28,7 @@ class Homes:
     def new(self, name='h'):
         home = os.path.join(self.root, name)
         g.prepare_home(home)
-        # gpg-agent calibrates its passphrase KDF to the host (here: a second per unlock); the
-        # minimum count keeps the same code paths and makes the tests fast.
-        with open(os.path.join(home, 'gpg-agent.conf'), 'a') as f:
-            f.write('s2k-count 65536\n')
+        fast_agent(home)
         self.homes.append(home)
         return home
 

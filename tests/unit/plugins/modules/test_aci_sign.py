@@ -8,34 +8,17 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 
 import pytest
 
 from ansible_collections.aci.registry.plugins.module_utils import gpg as g
 from ansible_collections.aci.registry.plugins.modules import aci_build, aci_sign, gpg_key
+from ansible_collections.aci.registry.tests.unit.plugins.gpg_homes import kill_agent, new_home
 
 pytestmark = pytest.mark.skipif(not (shutil.which('gpg') and g.HAS_GNUPG), reason='needs gpg and python-gnupg')
 
 PASS = 'sign me, 7 horses'
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
-# gpg-agent calibrates its passphrase KDF to the host (here: a second per unlock); test homes use
-# the minimum count: same code paths, faster tests.
-FAST_AGENT = 's2k-count 65536\n'
-
-
-def kill_agent(home):
-    subprocess.run(['gpgconf', '--homedir', home, '--kill', 'gpg-agent'],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-
-
-def new_home(root, name):
-    home = os.path.join(root, name)
-    g.prepare_home(home)
-    with open(os.path.join(home, 'gpg-agent.conf'), 'a') as f:
-        f.write(FAST_AGENT)
-    return home
 
 
 @pytest.fixture(scope='module')
@@ -316,22 +299,12 @@ def test_bad_input_is_named(run_module, keys, aci, tmp_path, case, message, chec
     assert not os.path.exists(aci + '.asc')
 
 
-def test_passphrase_not_in_ansible_vvv_output(keys, aci):
-    ansible = os.path.join(os.path.dirname(sys.executable), 'ansible')
-    if not os.path.exists(ansible):
-        pytest.skip('no ansible CLI next to %s' % sys.executable)
+def test_passphrase_not_in_ansible_vvv_output(keys, aci, ansible_adhoc):
     tmp = os.path.dirname(aci)
-    env = dict(os.environ, NO_COLOR='1', ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'),
-               ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_LOCALHOST_WARNING='false',
-               ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               ANSIBLE_LOCAL_TEMP=os.path.join(tmp, 'lt'), ANSIBLE_REMOTE_TEMP=os.path.join(tmp, 'rt'))
     for passphrase, ok in ((PASS, True), (PASS + ' wrong', False)):
         if os.path.exists(aci + '.asc'):
             os.unlink(aci + '.asc')  # a valid signature would be kept without asking for the passphrase
-        module_args = json.dumps(params(keys, aci, passphrase=passphrase))
-        out = subprocess.run([ansible, 'localhost', '-m', 'aci.registry.aci_sign', '-a', module_args, '-vvv'],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, check=False, cwd=tmp)
-        text = out.stdout.decode('utf-8', 'replace')
-        assert (out.returncode == 0) == ok, text
+        rc, text = ansible_adhoc('aci.registry.aci_sign', params(keys, aci, passphrase=passphrase), tmp)
+        assert (rc == 0) == ok, text
         assert ('signer_fingerprint' in text) if ok else ('wrong passphrase' in text)
         assert PASS not in text

@@ -7,8 +7,6 @@ import os
 import re
 import shutil
 import stat
-import subprocess
-import sys
 import tempfile
 import time
 
@@ -16,21 +14,11 @@ import pytest
 
 from ansible_collections.aci.registry.plugins.module_utils import gpg as g
 from ansible_collections.aci.registry.plugins.modules import gpg_key
+from ansible_collections.aci.registry.tests.unit.plugins.gpg_homes import fast_agent, kill_agent
 
 pytestmark = pytest.mark.skipif(not (shutil.which('gpg') and g.HAS_GNUPG), reason='needs gpg and python-gnupg')
 
 PASS = 'Tr0ub4dor&3 horse'
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
-
-
-def kill_agent(home):
-    subprocess.run(['gpgconf', '--homedir', home, '--kill', 'gpg-agent'],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-
-
-# gpg-agent calibrates its passphrase KDF to the host; here that made every unlock take a second.
-# Test homes use the minimum count: same code paths, faster tests.
-FAST_AGENT = 's2k-count 65536\n'
 
 
 @pytest.fixture
@@ -48,8 +36,7 @@ def bare():
 def work(bare):
     """Like ``bare``, with the home already prepared as the module would (plus FAST_AGENT)."""
     g.prepare_home(bare['home'])
-    with open(os.path.join(bare['home'], 'gpg-agent.conf'), 'a') as f:
-        f.write(FAST_AGENT)
+    fast_agent(bare['home'])
     return bare
 
 
@@ -288,28 +275,17 @@ def test_check_mode_on_a_missing_home_creates_nothing(run_module, bare):
     assert os.listdir(bare['root']) == []
 
 
-def test_passphrase_not_in_ansible_vvv_output(work):
-    ansible = os.path.join(os.path.dirname(sys.executable), 'ansible')
-    if not os.path.exists(ansible):
-        pytest.skip('no ansible CLI next to %s' % sys.executable)
-    env = dict(os.environ, NO_COLOR='1', ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.build', 'collections'),
-               ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_LOCALHOST_WARNING='false',
-               ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               ANSIBLE_LOCAL_TEMP=os.path.join(work['root'], 'tmp'), ANSIBLE_REMOTE_TEMP=os.path.join(work['root'], 'rt'))
+def test_passphrase_not_in_ansible_vvv_output(work, ansible_adhoc):
     module_args = dict(gnupghome=work['home'], name_real='CLI key', algorithm='rsa2048', passphrase=PASS,
                        public_key_path=os.path.join(work['root'], 'pub.gpg'))
-    out = subprocess.run([ansible, 'localhost', '-m', 'aci.registry.gpg_key', '-a', json.dumps(module_args), '-vvv'],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, check=False, cwd=work['root'])
-    text = out.stdout.decode('utf-8', 'replace')
-    assert out.returncode == 0, text
+    rc, text = ansible_adhoc('aci.registry.gpg_key', module_args, work['root'])
+    assert rc == 0, text
     assert '"changed": true' in text and 'BEGIN PGP PUBLIC KEY BLOCK' in text
     assert PASS not in text
     # A failing run (wrong passphrase) must not echo it either.
     module_args['passphrase'] = PASS + ' but wrong'
-    out = subprocess.run([ansible, 'localhost', '-m', 'aci.registry.gpg_key', '-a', json.dumps(module_args), '-vvv'],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, check=False, cwd=work['root'])
-    text = out.stdout.decode('utf-8', 'replace')
-    assert out.returncode != 0 and 'wrong passphrase' in text
+    rc, text = ansible_adhoc('aci.registry.gpg_key', module_args, work['root'])
+    assert rc != 0 and 'wrong passphrase' in text
     assert PASS not in text
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import stat
 
 import pytest
 from cryptography import x509 as cx509
@@ -16,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 
 from ansible_collections.aci.registry.plugins.module_utils import x509
 from ansible_collections.aci.registry.plugins.modules import x509_cert
+from ansible_collections.aci.registry.tests.unit.plugins.snapshots import mode_of, read, snapshot
 
 
 def four_calls(run_module, args):
@@ -25,25 +25,6 @@ def four_calls(run_module, args):
     assert [r['changed'] for r in results] == [True, True, False, False], [r['reasons'] for r in results]
     assert results[2]['reasons'] == [] and results[3]['reasons'] == []
     return results
-
-
-def snapshot(directory):
-    """Every file below ``directory`` with its bytes and mode, to prove an error changed nothing."""
-    found = {}
-    for root, dirs, names in os.walk(str(directory)):
-        for n in names:
-            path = os.path.join(root, n)
-            found[path] = (read(path), stat.S_IMODE(os.stat(path).st_mode))
-    return found
-
-
-def read(path):
-    with open(str(path), 'rb') as f:
-        return f.read()
-
-
-def mode_of(path):
-    return stat.S_IMODE(os.stat(str(path)).st_mode)
 
 
 def load_cert(path):
@@ -381,6 +362,7 @@ def test_passphrases_are_not_logged(monkeypatch):
     spec = e.value.args[0]
     assert spec['privatekey_passphrase']['no_log'] is True
     assert spec['ca_privatekey_passphrase']['no_log'] is True
+    assert spec['privatekey_content']['no_log'] is True
 
 
 def test_missing_cryptography_is_explained(tmp_path, run_module, ca, monkeypatch):
