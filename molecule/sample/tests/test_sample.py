@@ -83,3 +83,20 @@ def test_the_guide_images_are_served(client, rkt_on):
         assert fetched.rc == 0, fetched.stderr
     ran = rkt.run_app('%s/tools/hello:1.0' % DOMAIN)
     assert 'hello from tools/hello' in ran.stdout, ran.stderr
+
+
+def test_a_job_with_an_empty_state_kept_the_vaulted_ca_and_key(client):
+    """The guide's last run (its AWX section) had an empty state directory and the CA and the
+    signing key from the vault: the new state holds the same CA and key, and clients trust that CA."""
+    first = os.path.join(EPHEMERAL, 'gh', '.local', 'state', 'aci-registry', DOMAIN)
+    job = os.path.join(EPHEMERAL, 'gh', 'job-state', 'aci-registry', DOMAIN)
+    with open(os.path.join(first, 'pki', 'ca.pem')) as f:
+        ca = f.read()
+    with open(os.path.join(job, 'pki', 'ca.pem')) as f:
+        assert f.read() == ca
+    installed = client.check_output('cat /usr/local/share/ca-certificates/aci-registry-ca.crt')
+    assert installed.strip() == ca.strip()
+    listed = subprocess.run(['gpg', '--homedir', os.path.join(job, 'gnupg'), '--with-colons', '--list-secret-keys'],
+                            capture_output=True, text=True, check=True).stdout
+    uids = [line.split(':')[9] for line in listed.splitlines() if line.startswith('uid:')]
+    assert uids == ['Example Corp ACI signing key 2027 <aci@example.com>']
