@@ -11,6 +11,17 @@ import pytest
 EPHEMERAL = os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', '')
 PROJECT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', '')
 DOMAIN = 'registry.example.com'
+# The guide's controller home: its state in the default place, and the one of its AWX-like job.
+GUIDE_STATE = os.path.join(EPHEMERAL, 'gh', '.local', 'state', 'aci-registry', DOMAIN)
+JOB_STATE = os.path.join(EPHEMERAL, 'gh', 'job-state', 'aci-registry', DOMAIN)
+
+
+def secret_keys(gnupghome):
+    """``[(fingerprint, user id)]`` of the secret keys in ``gnupghome`` (sign-only keys: one of each)."""
+    listed = subprocess.run(['gpg', '--homedir', gnupghome, '--with-colons', '--list-secret-keys'],
+                            capture_output=True, text=True, check=True).stdout
+    fields = [line.split(':') for line in listed.splitlines()]
+    return list(zip([f[9] for f in fields if f[0] == 'fpr'], [f[9] for f in fields if f[0] == 'uid']))
 
 
 @pytest.fixture(scope='module')
@@ -66,12 +77,7 @@ def test_rkt_fetches_and_runs_the_sample_images(client, rkt_on):
 
 def test_the_guide_left_clients_trusting_its_rotated_key_alone(client):
     """docs/guide.md ended with a key rotation; its commands fetched every image it added."""
-    home = os.path.join(EPHEMERAL, 'gh', '.local', 'state', 'aci-registry', DOMAIN, 'gnupg')
-    listed = subprocess.run(['gpg', '--homedir', home, '--with-colons', '--list-secret-keys'],
-                            capture_output=True, text=True, check=True).stdout
-    uids = [line.split(':')[9] for line in listed.splitlines() if line.startswith('uid:')]
-    fingerprints = [line.split(':')[9] for line in listed.splitlines() if line.startswith('fpr:')]
-    rotated = fingerprints[[i for i, uid in enumerate(uids) if '2027' in uid][0]]
+    rotated = [fpr for fpr, uid in secret_keys(os.path.join(GUIDE_STATE, 'gnupg')) if '2027' in uid][0]
     trusted = client.check_output('ls /etc/rkt/trustedkeys/prefix.d/%s' % DOMAIN).split()
     assert trusted == [rotated.lower()]
 
@@ -88,15 +94,11 @@ def test_the_guide_images_are_served(client, rkt_on):
 def test_a_job_with_an_empty_state_kept_the_vaulted_ca_and_key(client):
     """The guide's last run (its AWX section) had an empty state directory and the CA and the
     signing key from the vault: the new state holds the same CA and key, and clients trust that CA."""
-    first = os.path.join(EPHEMERAL, 'gh', '.local', 'state', 'aci-registry', DOMAIN)
-    job = os.path.join(EPHEMERAL, 'gh', 'job-state', 'aci-registry', DOMAIN)
-    with open(os.path.join(first, 'pki', 'ca.pem')) as f:
+    with open(os.path.join(GUIDE_STATE, 'pki', 'ca.pem')) as f:
         ca = f.read()
-    with open(os.path.join(job, 'pki', 'ca.pem')) as f:
+    with open(os.path.join(JOB_STATE, 'pki', 'ca.pem')) as f:
         assert f.read() == ca
     installed = client.check_output('cat /usr/local/share/ca-certificates/aci-registry-ca.crt')
     assert installed.strip() == ca.strip()
-    listed = subprocess.run(['gpg', '--homedir', os.path.join(job, 'gnupg'), '--with-colons', '--list-secret-keys'],
-                            capture_output=True, text=True, check=True).stdout
-    uids = [line.split(':')[9] for line in listed.splitlines() if line.startswith('uid:')]
-    assert uids == ['Example Corp ACI signing key 2027 <aci@example.com>']
+    assert [uid for fpr, uid in secret_keys(os.path.join(JOB_STATE, 'gnupg'))] == [
+        'Example Corp ACI signing key 2027 <aci@example.com>']
