@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the Flatcar-like test host from the Debian 12 test-host image (build-image.sh) with the
+# recipe in flatcar/: Docker from Debian's packages, no Python, no apt or dpkg, Flatcar's
+# os-release and update-ca-certificates, /usr read-only at boot. The tag hashes the recipe and the
+# base image's ID, so the image is rebuilt only when either changes. Prints the image name.
+#
+# Run it privileged with Docker's storage on a volume (overlay2 cannot sit on the container's own
+# overlay root), e.g.:
+#   podman run -d --name X --privileged --cgroupns=private \
+#       -v X-docker:/var/lib/docker localhost/aci-registry-flatcar:latest
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
+name=${ACI_FLATCAR_IMAGE_NAME:-localhost/aci-registry-flatcar}
+base_name=${ACI_TEST_IMAGE_NAME:-localhost/aci-registry-debian12}:latest
+
+if ! podman image exists "$base_name"; then
+    echo "build-flatcar-image: $base_name is missing; run tests/hosts/build-image.sh (make image) first" >&2
+    exit 1
+fi
+base=$(podman image inspect --format '{{.Id}}' "$base_name")
+recipe=$( { cat "$here/build-flatcar-image.sh"; (cd "$here/flatcar" && LC_ALL=C ls -A | while read -r f; do
+              echo "$f"; cat "$f"; done); echo "$base"; } | sha256sum | cut -c1-12)
+image="$name:$recipe"
+
+if podman image exists "$image"; then
+    podman tag "$image" "$name:latest"
+    echo "$image"
+    exit 0
+fi
+
+# The host's network: the build installs from the Debian mirror, which the host's resolver
+# reaches and podman's default network may not.
+echo "build-flatcar-image: building $image from $base_name (a minute or two)" >&2
+podman build --network host --pull=never --build-arg "BASE=$base" \
+    --label "aci.registry.recipe=$recipe" -t "$image" -f "$here/flatcar/Containerfile" "$here/flatcar" >&2
+podman tag "$image" "$name:latest"
+echo "$image"
