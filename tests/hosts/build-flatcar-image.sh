@@ -19,8 +19,10 @@ if ! podman image exists "$base_name"; then
     exit 1
 fi
 base=$(podman image inspect --format '{{.Id}}' "$base_name")
-recipe=$( { cat "$here/build-flatcar-image.sh"; (cd "$here/flatcar" && LC_ALL=C ls -A | while read -r f; do
-              echo "$f"; cat "$f"; done); echo "$base"; } | sha256sum | cut -c1-12)
+recipe=$( { cat "$here/build-flatcar-image.sh"
+            find "$here/flatcar" -maxdepth 1 -type f -printf '%f\n' | LC_ALL=C sort | while read -r f; do
+                echo "$f"; cat "$here/flatcar/$f"; done
+            echo "$base"; } | sha256sum | cut -c1-12)
 image="$name:$recipe"
 
 if podman image exists "$image"; then
@@ -32,7 +34,8 @@ fi
 # The host's network: the build installs from the Debian mirror, which the host's resolver
 # reaches and podman's default network may not.
 echo "build-flatcar-image: building $image from $base_name (a minute or two)" >&2
-podman build --network host --pull=never --build-arg "BASE=$base" \
+# --squash: one layer over the base, so what the recipe deletes takes no room.
+podman build --squash --network host --pull=never --build-arg "BASE=$base" \
     --label "aci.registry.recipe=$recipe" -t "$image" -f "$here/flatcar/Containerfile" "$here/flatcar" >&2
 podman tag "$image" "$name:latest"
 echo "$image"
