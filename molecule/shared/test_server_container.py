@@ -17,8 +17,6 @@ import json
 import re
 import time
 
-import pytest
-
 SERVICE = 'aci-registry'
 WORKER_USER = 'aci-registry'
 # What nginx's master needs and the role grants: bind 443, chown its temporary directories to the
@@ -47,8 +45,8 @@ CAP_NAMES = [
 def capabilities(mask):
     """The capability names a hex mask from /proc/<pid>/status holds."""
     value = int(mask, 16)
-    return {name if number < len(CAP_NAMES) else 'CAP_%d' % number
-            for number, name in enumerate(CAP_NAMES + ['?'] * 64) if value >> number & 1 and number < 64}
+    return {CAP_NAMES[number] if number < len(CAP_NAMES) else 'CAP_%d' % number
+            for number in range(64) if value >> number & 1}
 
 
 def status(host, pid):
