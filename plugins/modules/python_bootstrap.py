@@ -63,10 +63,13 @@ extends_documentation_fragment:
 attributes:
   action:
     support: full
+    description: Runs on the controller; it sends files and shell commands, no module.
   async:
     support: none
+    description: Runs in the foreground only.
   bypass_host_loop:
     support: none
+    description: Runs once per host.
   check_mode:
     support: full
     details: The probe runs and the archive is checked; nothing is sent or installed, and C(changed) says whether a real run would install.

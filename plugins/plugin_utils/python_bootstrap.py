@@ -225,7 +225,8 @@ rm -rf "${parent:?}/$copy"
 mv "$work/python" "$parent/$copy" || fail "cannot move the new copy to $parent/$copy"
 # A directory at the live path (unpacked by hand) cannot be replaced by a rename: set it aside.
 if [ -d "$target" ] && [ ! -L "$target" ]; then mv "$target" "$work/previous" || fail "cannot move $target aside"; fi
-ln -s "$copy" "$work/link" && mv -T "$work/link" "$target" || fail "cannot switch $target to $copy"
+ln -s "$copy" "$work/link" || fail "cannot make a link in $work"
+mv -T "$work/link" "$target" || fail "cannot switch $target to $copy"
 for old in "$parent/$name".[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]; do
     [ "$old" = "$parent/$copy" ] || [ ! -d "$old" ] || rm -rf "$old"
 done
