@@ -32,12 +32,12 @@ CORE_SERIES := 2.17 2.18
 
 SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help deps venv collection image image-flatcar nginx-image actool sanity units lint compat $(addprefix compat-,$(CORE_SERIES)) molecule test demo demo-clean build clean $(addprefix molecule-,$(SCENARIOS))
+.PHONY: help deps venv collection image image-flatcar nginx-image python-archive actool sanity units lint compat $(addprefix compat-,$(CORE_SERIES)) molecule test demo demo-clean build clean $(addprefix molecule-,$(SCENARIOS))
 
 help:
 	@echo 'make demo    set up a registry and a client in containers, publish and fetch a signed image'
 	@echo 'make test    sanity, unit tests, ansible-lint and every molecule scenario'
-	@echo 'make units | sanity | lint | compat | molecule | molecule-<scenario> | build | image | image-flatcar | nginx-image | demo-clean | clean'
+	@echo 'make units | sanity | lint | compat | molecule | molecule-<scenario> | build | image | image-flatcar | nginx-image | python-archive | demo-clean | clean'
 
 # System packages (Debian): podman and its runtime, debootstrap for the test-host image, gnupg.
 deps: $(BUILD)/deps.stamp
@@ -76,6 +76,12 @@ image-flatcar: image
 # nginx alone as a docker-archive (.build/images/aci-registry-nginx.tar) for hosts that run it under docker.
 nginx-image: image
 	tests/hosts/build-nginx-image.sh
+
+# The relocatable Python the bootstrap role installs on hosts without one (Flatcar, Fedora CoreOS),
+# for the tests and as a recipe: .build/python/aci-registry-python-<arch>.tar.gz.
+python-archive: $(BUILD)/python/aci-registry-python-$(shell uname -m).tar.gz
+$(BUILD)/python/aci-registry-python-%.tar.gz: tests/hosts/build-python-archive.sh tests/hosts/python-archive-requirements.txt $(VENV)/.stamp | image
+	tests/hosts/build-python-archive.sh
 
 # appc's reference validator (spec 0.8.11), built from Debian's Go sources: tests check every ACI with it.
 actool: $(BUILD)/bin/actool
