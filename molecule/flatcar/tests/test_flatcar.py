@@ -1,0 +1,103 @@
+"""A Flatcar-like host made a registry by site.yml alone, and the real rkt on a Debian client
+fetching and running every image from it."""
+
+import os
+
+import pytest
+
+from conftest import name_pointed_at, rkt_image_id
+
+DOMAIN = 'registry.flatcar.test'
+REGISTRY = 'aci-fc-reg'
+STATE = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'state')
+EXTRA_CA = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'extra-ca')
+IMAGES = [('app', 'v0.0.1', 'hello from app-v0.0.1'), ('app1', 'v1.0.0', 'hello from app1-v1.0.0')]
+PYTHON = '/opt/aci-registry/python/bin/python3'
+BUNDLE = '/etc/ssl/certs/ca-certificates.crt'
+
+
+def built_image_id(path, version):
+    """The image ID of what the controller built, read with the collection's own reader."""
+    from ansible_collections.aci.registry.plugins.module_utils import aci
+    return aci.image_id(os.path.join(STATE, 'build', path, '%s-linux-amd64.aci' % version))
+
+
+def pem_body(text):
+    """A certificate's base64 lines, whatever the line endings or the text around it."""
+    lines = text.strip().splitlines()
+    return ''.join(line.strip() for line in lines if line and not line.startswith('-----'))
+
+
+@pytest.fixture(scope='module')
+def registry(hosts_in):
+    return [h for h in hosts_in('aci_registries') if h.backend.name == REGISTRY][0]
+
+
+@pytest.fixture(scope='module')
+def client(hosts_in):
+    return [h for h in hosts_in('aci_clients') if h.backend.name != REGISTRY][0]
+
+
+def test_the_host_is_flatcar_like(registry):
+    assert 'ID=flatcar' in registry.file('/etc/os-release').content_string.splitlines()
+    assert not registry.exists('python3') and not registry.exists('apt-get') and not registry.exists('dpkg')
+    assert registry.run('touch /usr/aci-write-test').rc != 0, '/usr is writable'
+    assert 'ro' in registry.check_output('findmnt -n -o OPTIONS /usr').split(',')
+
+
+def test_bootstrap_left_one_python_with_what_the_modules_need(registry):
+    link = registry.file('/opt/aci-registry/python')
+    assert link.is_symlink
+    # One copy, the one the link names: no older copy and no half-unpacked one left.
+    entries = sorted(registry.check_output('ls -A /opt/aci-registry').split())
+    assert entries == sorted(['python', os.path.basename(link.linked_to)])
+    version = registry.check_output('%s -c "import cryptography, gnupg, sys; print(sys.version_info[:2])"' % PYTHON)
+    assert version == '(3, 11)'
+
+
+def test_the_registry_ca_is_in_flatcars_store_and_bundle(registry):
+    ca = registry.file('/etc/ssl/certs/aci-registry-ca.pem')
+    assert ca.is_file and ca.mode == 0o644
+    assert pem_body(ca.content_string) in pem_body(registry.file(BUNDLE).content_string)
+    # The hash link openssl and curl look up by subject.
+    assert ca.path in registry.check_output('find -L /etc/ssl/certs -samefile %s' % ca.path)
+
+
+def test_a_removed_ca_leaves_no_file_link_or_bundle_entry(registry):
+    bundle = pem_body(registry.file(BUNDLE).content_string)
+    with open(os.path.join(EXTRA_CA, 'aci-fc-kept.pem')) as f:
+        assert pem_body(f.read()) in bundle
+    with open(os.path.join(EXTRA_CA, 'aci-fc-removed.pem')) as f:
+        assert pem_body(f.read()) not in bundle
+    assert not registry.file('/etc/ssl/certs/aci-fc-removed.pem').exists
+    assert registry.check_output('find /etc/ssl/certs -xtype l') == '', 'dangling links in /etc/ssl/certs'
+
+
+def test_the_host_itself_trusts_its_registry(registry):
+    with name_pointed_at(registry, DOMAIN, REGISTRY):
+        page = registry.run('curl -sS --fail https://%s/' % DOMAIN)
+    assert page.rc == 0, page.stderr
+    assert 'app1' in page.stdout
+
+
+def test_rkt_client_wrote_the_signing_key_on_the_flatcar_host(registry):
+    keys = registry.check_output('ls /etc/rkt/trustedkeys/prefix.d/%s' % DOMAIN).split()
+    assert len(keys) == 1 and len(keys[0]) == 40
+
+
+@pytest.fixture(scope='module')
+def rkt(client, rkt_on):
+    with name_pointed_at(client, DOMAIN, REGISTRY):
+        yield rkt_on(client, '/var/tmp/rkt-flatcar')
+
+
+@pytest.mark.parametrize('path, version, said', IMAGES)
+def test_rkt_fetches_and_runs_every_image_from_the_flatcar_registry(rkt, path, version, said):
+    name = '%s/%s:%s' % (DOMAIN, path, version)
+    fetched = rkt.fetch(name)
+    assert fetched.rc == 0, fetched.stderr
+    assert fetched.stdout.strip() == rkt_image_id(built_image_id(path, version))
+    assert 'signature verified' in fetched.stderr
+    ran = rkt.run_app(name)
+    assert ran.rc == 0, ran.stderr
+    assert said in ran.stdout.splitlines(), ran.stdout
