@@ -30,14 +30,24 @@ export PY_COLORS ?= 0
 # The older ansible-core lines meta/runtime.yml claims; `make compat` runs sanity and units on each.
 CORE_SERIES := 2.17 2.18
 
+# The python3-cryptography of each host OS x509_cert supports (oldest first); `make crypto-compat`
+# runs the host-side unit tests with each: 3.4.8 Ubuntu 22.04, 36.0.1 RHEL 9, 38.0.4 Debian 12,
+# 41.0.7 Ubuntu 24.04. The oldest must match MIN_CRYPTOGRAPHY_VERSION in plugins/module_utils/x509.py.
+HOST_CRYPTOGRAPHY := 3.4.8 36.0.1 38.0.4 41.0.7
+# The tests of the code that imports cryptography on a managed host (x509_cert and its module_utils;
+# tests/unit/test_host_crypto.py checks that nothing else in plugins/ imports it).
+CRYPTO_TESTS := tests/unit/plugins/module_utils/test_x509.py tests/unit/plugins/modules/test_x509_cert.py \
+                tests/unit/plugins/modules/test_x509_cert_content.py tests/unit/test_host_crypto.py
+ANSIBLE_CORE_PIN = $(shell grep -m1 '^ansible-core==' requirements-dev.txt)
+
 SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help deps venv collection image image-flatcar nginx-image python-archive actool sanity units lint compat $(addprefix compat-,$(CORE_SERIES)) molecule test demo demo-clean build clean $(addprefix molecule-,$(SCENARIOS))
+.PHONY: help deps venv collection image image-flatcar nginx-image python-archive actool sanity units lint compat $(addprefix compat-,$(CORE_SERIES)) crypto-compat $(addprefix crypto-compat-,$(HOST_CRYPTOGRAPHY)) molecule test demo demo-clean build clean $(addprefix molecule-,$(SCENARIOS))
 
 help:
 	@echo 'make demo    set up a registry and a client in containers, publish and fetch a signed image'
 	@echo 'make test    sanity, unit tests, ansible-lint and every molecule scenario'
-	@echo 'make units | sanity | lint | compat | molecule | molecule-<scenario> | build | image | image-flatcar | nginx-image | python-archive | demo-clean | clean'
+	@echo 'make units | sanity | lint | compat | crypto-compat | molecule | molecule-<scenario> | build | image | image-flatcar | nginx-image | python-archive | demo-clean | clean'
 
 # System packages (Debian): podman and its runtime, debootstrap for the test-host image, gnupg.
 deps: $(BUILD)/deps.stamp
@@ -109,6 +119,23 @@ $(BUILD)/core-%/.stamp: requirements.txt tests/constraints.txt $(BUILD)/deps.sta
 	$(@D)/bin/pip install -q 'ansible-core~=$*.0' -r requirements.txt -c tests/constraints.txt ansible-builder pytest pytest-xdist
 	touch $@
 
+# A venv per host cryptography release, with the controller's ansible-core and the collection's
+# requirements: pinned as tests/constraints.txt says, except cryptography, which is the variable (and
+# which requirements.txt's lower bound must admit). The tests also run x509_cert with .venv's Python
+# as the controller that signs the host's requests.
+crypto-compat: $(addprefix crypto-compat-,$(HOST_CRYPTOGRAPHY))
+$(addprefix crypto-compat-,$(HOST_CRYPTOGRAPHY)): crypto-compat-%: $(BUILD)/crypto-%/.stamp $(COLLECTIONS)/.stamp
+	$(BUILD)/crypto-$*/bin/python -c 'import sys, cryptography; from cryptography.hazmat.backends.openssl.backend import backend; \
+	    print("cryptography", cryptography.__version__, "with", backend.openssl_version_text()); sys.exit(cryptography.__version__ != "$*")'
+	PATH=$(BUILD)/crypto-$*/bin:$$PATH $(BUILD)/crypto-$*/bin/pytest -q $(CRYPTO_TESTS)
+$(BUILD)/crypto-%/.stamp: requirements.txt requirements-dev.txt tests/constraints.txt
+	test -x $(@D)/bin/python || python3 -m venv $(@D)
+	$(@D)/bin/pip install -q -U pip
+	grep -v '^cryptography==' tests/constraints.txt > $(@D)/constraints.txt
+	$(@D)/bin/pip install -q -c $(@D)/constraints.txt -r requirements.txt '$(ANSIBLE_CORE_PIN)' \
+	    'cryptography==$*' pytest
+	touch $@
+
 molecule: $(addprefix molecule-,$(SCENARIOS))
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: $(COLLECTIONS)/.stamp image
 # The Flatcar-like registry gets its Python and its nginx image from archives on the controller.
@@ -117,7 +144,7 @@ molecule-flatcar: image-flatcar nginx-image python-archive
 
 # -k: one failing stage must not hide the others; make still exits non-zero.
 test: deps
-	$(MAKE) -k sanity units lint compat molecule
+	$(MAKE) -k sanity units lint compat crypto-compat molecule
 
 demo: $(COLLECTIONS)/.stamp $(BUILD)/deps.stamp
 	demo/run.sh

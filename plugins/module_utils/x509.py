@@ -8,8 +8,12 @@ words, empty when it is fine), ``generate(...)`` makes the replacement in memory
 gives its bytes. Nothing here writes a file: ``x509_cert_state`` reads every input, asks these
 backends, and only then writes.
 
-This also runs on managed hosts, which may have Debian 12's cryptography 38: only APIs that exist
-there are used, with fallbacks where newer releases renamed things.
+This also runs on managed hosts with their distribution's python3-cryptography, as old as Ubuntu
+22.04's 3.4.8 (RHEL 9 has 36.0.1, Debian 12 38.0.4, Ubuntu 24.04 41.0.7; ``make crypto-compat``
+tests each). Only APIs that 3.4.8 has are used, called without the ``backend`` argument (optional
+since 3.1). What newer releases renamed or added is bridged here and only here, in the shims marked
+"compat:": ``not_before``/``not_after`` (the ``*_utc`` properties are 42+) and ``signed_by``
+(``verify_directly_issued_by`` is 40+). Other files ask these helpers, never the version.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
+import sys
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
@@ -37,7 +42,9 @@ else:
     CRYPTOGRAPHY_IMPORT_ERROR = None
     CRYPTOGRAPHY_VERSION = cryptography.__version__
 
-MIN_CRYPTOGRAPHY_VERSION = '38.0'
+# The oldest python3-cryptography of a host OS this module supports (Ubuntu 22.04's); the Makefile's
+# HOST_CRYPTOGRAPHY starts with it, and tests/unit/test_host_crypto.py keeps the two the same.
+MIN_CRYPTOGRAPHY_VERSION = '3.4.8'
 
 KEY_TYPES = ('rsa', 'ecdsa', 'ed25519')
 RSA_KEY_SIZES = (2048, 3072, 4096)
@@ -77,7 +84,8 @@ class X509Error(Exception):
 def version_ok(version=None):
     """Whether the installed cryptography is recent enough for this code."""
     def parts(v):
-        return tuple(int(p) for p in re.findall(r'\d+', v)[:2])
+        # Three parts: the floor is a patch release (3.4.8), the one that is tested.
+        return tuple(int(p) for p in re.findall(r'\d+', v)[:3])
     return parts(version or CRYPTOGRAPHY_VERSION or '0') >= parts(MIN_CRYPTOGRAPHY_VERSION)
 
 
@@ -87,8 +95,10 @@ def require_cryptography(module):
         module.fail_json(msg=missing_required_lib('cryptography >= %s' % MIN_CRYPTOGRAPHY_VERSION),
                          exception=CRYPTOGRAPHY_IMPORT_ERROR)
     if not version_ok():
-        module.fail_json(msg='x509_cert needs cryptography >= %s on the host it runs on; found %s.'
-                         % (MIN_CRYPTOGRAPHY_VERSION, CRYPTOGRAPHY_VERSION))
+        module.fail_json(msg='x509_cert needs cryptography >= %s on the host it runs on; found %s for %s. Upgrade the '
+                         'python3-cryptography package (Ubuntu 22.04, RHEL 9, Debian 12 and later ship one new enough), '
+                         'or set ansible_python_interpreter to a Python that has cryptography >= %s.'
+                         % (MIN_CRYPTOGRAPHY_VERSION, CRYPTOGRAPHY_VERSION, sys.executable, MIN_CRYPTOGRAPHY_VERSION))
 
 
 def utcnow():
@@ -96,7 +106,8 @@ def utcnow():
 
 
 def _aware(cert, name):
-    # cryptography 42 added the *_utc properties and deprecated the naive ones; 38 has only those.
+    # compat: cryptography 42 added the *_utc properties and deprecated the naive ones, which are all
+    # that 3.4.8 to 41 have (naive datetimes in UTC).
     value = getattr(cert, name + '_utc', None)
     if value is None:
         value = getattr(cert, name).replace(tzinfo=datetime.timezone.utc)
@@ -177,7 +188,11 @@ def signature_hash(key):
 
 
 def signed_by(cert, public_key):
-    """Whether ``public_key`` made the signature of ``cert`` (verify_directly_issued_by is 40+)."""
+    """Whether ``public_key`` made the signature of ``cert``.
+
+    compat: ``verify_directly_issued_by`` is 40+ and wants the issuer's certificate; this checks the
+    signature itself, with the calls 3.4.8 has, for the key types this module issues with.
+    """
     try:
         if isinstance(public_key, rsa.RSAPublicKey):
             public_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)

@@ -28,11 +28,13 @@ description:
   - New certificates start one hour in the past so that hosts with slightly slow clocks accept them.
   - A CA made elsewhere (kept in a vault or an AWX credential, for controllers that start afresh on every
     run) is given as O(content) and O(privatekey_content) instead; see O(kind).
-  - Works with C(cryptography) 38 (Debian 12) and later on the host where the module runs.
+  - Works with C(cryptography) 3.4.8 and later on the host where the module runs, so with the
+    C(python3-cryptography) of Ubuntu 22.04 (3.4.8), RHEL 9 (36.0.1), Debian 12 (38.0.4) and Ubuntu
+    24.04 (41.0.7). An older one fails the task with a message naming the version found.
 author:
   - aci.registry maintainers (!UNKNOWN)
 requirements:
-  - cryptography >= 38.0
+  - cryptography >= 3.4.8
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files

@@ -11,7 +11,7 @@ import os
 import pytest
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from ansible_collections.aci.registry.plugins.module_utils import x509
 from ansible_collections.aci.registry.plugins.modules import x509_cert
@@ -276,11 +276,21 @@ def _plain_key(tmp_path, name, key):
     return str(path)
 
 
-def _csr_with_key(tmp_path, key):
+def _csr_with_key(tmp_path, key, algorithm=hashes.SHA256()):
     csr = (cx509.CertificateSigningRequestBuilder().subject_name(x509.build_subject({'common_name': 'weak'}))
-           .sign(key, hashes.SHA256()))
+           .sign(key, algorithm))
     path = tmp_path / 'weak.csr'
     path.write_bytes(csr.public_bytes(serialization.Encoding.PEM))
+    return str(path)
+
+
+def _csr_with_bad_signature(tmp_path):
+    # An Ed25519 signature is the last 64 bytes of the DER: changing one leaves a well-formed request.
+    csr = cx509.load_pem_x509_csr(read(_csr_with_key(tmp_path, ed25519.Ed25519PrivateKey.generate(), None)))
+    der = bytearray(csr.public_bytes(serialization.Encoding.DER))
+    der[-1] ^= 0x01
+    path = tmp_path / 'forged.csr'
+    path.write_bytes(cx509.load_der_x509_csr(bytes(der)).public_bytes(serialization.Encoding.PEM))
     return str(path)
 
 
@@ -316,6 +326,13 @@ BAD_INPUT = {
     'RSA 1024 request': (lambda t, ca: dict(kind='sign', csr_src=_csr_with_key(t, rsa.generate_private_key(65537, 1024)),
                                             path=str(t / 'x.pem'), ca_cert_path=ca['cert'], ca_privatekey_path=ca['key']),
                          'csr_src uses an unsupported key (rsa 1024)'),
+    # Ed448's key class is _Ed448PublicKey before cryptography 41 and Ed448PublicKey since: either way it is named.
+    'Ed448 request': (lambda t, ca: dict(kind='sign', csr_src=_csr_with_key(t, ed448.Ed448PrivateKey.generate(), None),
+                                         path=str(t / 'x.pem'), ca_cert_path=ca['cert'], ca_privatekey_path=ca['key']),
+                      'csr_src uses an unsupported key (ed448)'),
+    'request with a bad signature': (lambda t, ca: dict(kind='sign', csr_src=_csr_with_bad_signature(t), path=str(t / 'x.pem'),
+                                                        ca_cert_path=ca['cert'], ca_privatekey_path=ca['key']),
+                                     'has an invalid signature: its maker did not hold the key in it'),
     'DSA CA key': (lambda t, ca: leaf_args(t, ca, ca_privatekey_path=_plain_key(t, 'dsa.key', dsa.generate_private_key(2048))),
                    'ca_privatekey_path uses an unsupported key (dsa 2048)'),
     'option of another kind': (lambda t, ca: leaf_args(t, ca, csr_path=str(t / 'x.csr')), 'csr_path does not apply to kind=leaf'),
@@ -369,13 +386,17 @@ def test_missing_cryptography_is_explained(tmp_path, run_module, ca, monkeypatch
     monkeypatch.setattr(x509, 'HAS_CRYPTOGRAPHY', False)
     monkeypatch.setattr(x509, 'CRYPTOGRAPHY_IMPORT_ERROR', 'Traceback: No module named cryptography')
     result = run_module(x509_cert.main, leaf_args(tmp_path, ca), expect_failure=True)
-    assert 'Failed to import the required Python library (cryptography >= 38.0)' in result['msg']
+    assert 'Failed to import the required Python library (cryptography >= 3.4.8)' in result['msg']
 
 
 def test_old_cryptography_is_refused(tmp_path, run_module, ca, monkeypatch):
-    monkeypatch.setattr(x509, 'CRYPTOGRAPHY_VERSION', '37.0.1')
+    # Debian 11's python3-cryptography: older than any host OS the module supports.
+    monkeypatch.setattr(x509, 'CRYPTOGRAPHY_VERSION', '3.3.2')
+    before = snapshot(tmp_path)
     result = run_module(x509_cert.main, leaf_args(tmp_path, ca), expect_failure=True)
-    assert 'needs cryptography >= 38.0' in result['msg'] and '37.0.1' in result['msg']
+    assert result['msg'].startswith('x509_cert needs cryptography >= 3.4.8 on the host it runs on; found 3.3.2 for ')
+    assert 'python3-cryptography' in result['msg'] and 'ansible_python_interpreter' in result['msg']
+    assert snapshot(tmp_path) == before
 
 
 def test_certificate_outliving_its_ca_warns(tmp_path, run_module, ca, monkeypatch):
