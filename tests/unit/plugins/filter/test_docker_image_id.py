@@ -3,25 +3,14 @@
 """The docker_image_id filter: the ID the server role compares with the host's image."""
 
 import hashlib
-import importlib.util
-import os
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.aci.registry.tests.unit.plugins.docker_archives import archives
 from ansible_collections.aci.registry.plugins.filter.docker_image_id import docker_image_id
 
 
-def _archives():
-    """The archive builders of the module_utils tests, loaded by path (test files are no package)."""
-    path = os.path.join(os.path.dirname(__file__), '..', 'module_utils', 'test_docker_image.py')
-    spec = importlib.util.spec_from_file_location('docker_archives', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-archives = _archives()
 
 
 @pytest.mark.parametrize('layout', ['classic', 'docker25'])

@@ -2,27 +2,17 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """aci.registry.aci_from_docker run in-process: idempotence, check mode, the three input layouts, failures that write nothing."""
 
-import importlib.util
 import json
 import os
 import stat
 
 import pytest
 
+from ansible_collections.aci.registry.tests.unit.plugins.docker_archives import archives
 from ansible_collections.aci.registry.plugins.module_utils import aci
 from ansible_collections.aci.registry.plugins.modules import aci_from_docker
 
 
-def _archives():
-    """The archive builders of the module_utils tests, loaded by path (test files are no package)."""
-    path = os.path.join(os.path.dirname(__file__), '..', 'module_utils', 'test_docker_image.py')
-    spec = importlib.util.spec_from_file_location('docker_archives', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-archives = _archives()
 NAME = 'registry.example.com/mirror/app'
 
 
