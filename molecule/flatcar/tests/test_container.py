@@ -8,7 +8,8 @@ import testinfra
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, 'shared'))
 
-from test_server_container import *  # noqa: E402,F401,F403  (the tests are the shared module's)
+# The tests are the shared module's: pytest collects what this module holds.
+from test_server_container import *  # noqa: E402,F401,F403  pylint: disable=wildcard-import,unused-wildcard-import
 
 
 @pytest.fixture(scope='module')

@@ -11,8 +11,6 @@ from ansible_collections.aci.registry.tests.unit.plugins.docker_archives import 
 from ansible_collections.aci.registry.plugins.filter.docker_image_id import docker_image_id
 
 
-
-
 @pytest.mark.parametrize('layout', ['classic', 'docker25'])
 def test_the_id_is_the_config_digest(tmp_path, layout):
     image = archives.sample(tags=('localhost/nginx:1.26',))
