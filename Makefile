@@ -42,12 +42,12 @@ ANSIBLE_CORE_PIN = $(shell grep -m1 '^ansible-core==' requirements-dev.txt)
 
 SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help deps venv collection image image-flatcar nginx-image python-archive actool sanity units lint compat $(addprefix compat-,$(CORE_SERIES)) crypto-compat $(addprefix crypto-compat-,$(HOST_CRYPTOGRAPHY)) molecule test demo demo-clean build clean $(addprefix molecule-,$(SCENARIOS))
+.PHONY: help deps venv collection image image-flatcar image-fcos nginx-image python-archive actool sanity units lint compat $(addprefix compat-,$(CORE_SERIES)) crypto-compat $(addprefix crypto-compat-,$(HOST_CRYPTOGRAPHY)) molecule test demo demo-clean build clean $(addprefix molecule-,$(SCENARIOS))
 
 help:
 	@echo 'make demo    set up a registry and a client in containers, publish and fetch a signed image'
 	@echo 'make test    sanity, unit tests, ansible-lint and every molecule scenario'
-	@echo 'make units | sanity | lint | compat | crypto-compat | molecule | molecule-<scenario> | build | image | image-flatcar | nginx-image | python-archive | demo-clean | clean'
+	@echo 'make units | sanity | lint | compat | crypto-compat | molecule | molecule-<scenario> | build | image | image-flatcar | image-fcos | nginx-image | python-archive | demo-clean | clean'
 
 # System packages (Debian): podman and its runtime, debootstrap for the test-host image, gnupg.
 deps: $(BUILD)/deps.stamp
@@ -82,6 +82,10 @@ image: $(BUILD)/deps.stamp
 # The Flatcar-like host (docker inside, no Python, read-only /usr), derived from the Debian image.
 image-flatcar: image
 	tests/hosts/build-flatcar-image.sh
+
+# The Fedora-CoreOS-like host (podman inside, no Python, read-only /usr), derived from the Debian image.
+image-fcos: image
+	tests/hosts/build-fcos-image.sh
 
 # nginx alone as a docker-archive (.build/images/aci-registry-nginx.tar) for hosts that run it under docker.
 nginx-image: image
@@ -137,10 +141,13 @@ $(BUILD)/crypto-%/.stamp: requirements.txt requirements-dev.txt tests/constraint
 	touch $@
 
 molecule: $(addprefix molecule-,$(SCENARIOS))
+# The Flatcar-like registry gets its Python and its nginx image from archives on the controller,
+# and so does the Fedora-CoreOS-like one. Prerequisites only: the recipe is the pattern rule's
+# below (a recipe under these lines would belong to the last of them alone).
+molecule-flatcar: image-flatcar nginx-image python-archive
+molecule-fcos: image-fcos nginx-image python-archive
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: $(COLLECTIONS)/.stamp image
 	$(BIN)/molecule test -s $*
-# The Flatcar-like registry gets its Python and its nginx image from archives on the controller.
-molecule-flatcar: image-flatcar nginx-image python-archive
 
 # -k: one failing stage must not hide the others; make still exits non-zero.
 test: deps
