@@ -81,11 +81,11 @@ image: $(BUILD)/deps.stamp
 
 # The Flatcar-like host (docker inside, no Python, read-only /usr), derived from the Debian image.
 image-flatcar: image
-	tests/hosts/build-flatcar-image.sh
+	tests/hosts/build-derived-image.sh flatcar
 
 # The Fedora-CoreOS-like host (podman inside, no Python, read-only /usr), derived from the Debian image.
 image-fcos: image
-	tests/hosts/build-fcos-image.sh
+	tests/hosts/build-derived-image.sh fcos
 
 # nginx alone as a docker-archive (.build/images/aci-registry-nginx.tar) for hosts that run it under docker.
 nginx-image: image
