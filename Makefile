@@ -41,12 +41,21 @@ CRYPTO_TESTS := tests/unit/plugins/module_utils/test_x509.py tests/unit/plugins/
 ANSIBLE_CORE_PIN = $(shell grep -m1 '^ansible-core==' requirements-dev.txt)
 
 SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+# Scenarios too slow for `make test` (CI's time budget): `make reliability` and `make test-all` run them.
+SLOW_SCENARIOS := reliability
 
-.PHONY: help deps venv collection image image-flatcar image-fcos nginx-image python-archive actool sanity units lint compat $(addprefix compat-,$(CORE_SERIES)) crypto-compat $(addprefix crypto-compat-,$(HOST_CRYPTOGRAPHY)) molecule test demo demo-clean build clean $(addprefix molecule-,$(SCENARIOS))
+# Every test that measures something adds a row here; the reliability targets print the table.
+RELIABILITY_FIGURES := $(BUILD)/reliability/figures.jsonl
+export ACI_RELIABILITY_FIGURES := $(RELIABILITY_FIGURES)
+REPORT := $(BIN)/python tests/reliability/report.py $(RELIABILITY_FIGURES) --markdown $(BUILD)/reliability/figures.md
+
+.PHONY: help deps venv collection image image-flatcar image-fcos nginx-image python-archive actool sanity units lint compat $(addprefix compat-,$(CORE_SERIES)) crypto-compat $(addprefix crypto-compat-,$(HOST_CRYPTOGRAPHY)) molecule test test-all reliability reliability-quick demo demo-clean build clean $(addprefix molecule-,$(SCENARIOS))
 
 help:
 	@echo 'make demo    set up a registry and a client in containers, publish and fetch a signed image'
-	@echo 'make test    sanity, unit tests, ansible-lint and every molecule scenario'
+	@echo 'make test    sanity, unit tests, ansible-lint, the quick reliability tests and the molecule scenarios'
+	@echo 'make reliability   the reliability and security suite, then its table of figures'
+	@echo 'make test-all      make test, then the slow scenarios (reliability) and the whole table'
 	@echo 'make units | sanity | lint | compat | crypto-compat | molecule | molecule-<scenario> | build | image | image-flatcar | image-fcos | nginx-image | python-archive | demo-clean | clean'
 
 # System packages (Debian): podman and its runtime, debootstrap for the test-host image, gnupg.
@@ -140,7 +149,7 @@ $(BUILD)/crypto-%/.stamp: requirements.txt requirements-dev.txt tests/constraint
 	    'cryptography==$*' pytest
 	touch $@
 
-molecule: $(addprefix molecule-,$(SCENARIOS))
+molecule: $(addprefix molecule-,$(filter-out $(SLOW_SCENARIOS),$(SCENARIOS)))
 # The Flatcar-like registry gets its Python and its nginx image from archives on the controller,
 # and so does the Fedora-CoreOS-like one. Prerequisites only: the recipe is the pattern rule's
 # below (a recipe under these lines would belong to the last of them alone).
@@ -149,9 +158,26 @@ molecule-fcos: image-fcos nginx-image python-archive
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: $(COLLECTIONS)/.stamp image
 	$(BIN)/molecule test -s $*
 
+# The controller-side part of the reliability suite: hostile archives and upstreams, full disks.
+reliability-quick: $(COLLECTIONS)/.stamp
+	$(BIN)/pytest -q tests/reliability
+
+# The whole reliability suite, then one table of what it survived (also in .build/reliability/figures.md).
+reliability: deps
+	rm -f $(RELIABILITY_FIGURES)
+	$(MAKE) -k reliability-quick molecule-server molecule-registry molecule-reliability || { $(REPORT) || true; exit 1; }
+	$(REPORT)
+
 # -k: one failing stage must not hide the others; make still exits non-zero.
 test: deps
-	$(MAKE) -k sanity units lint compat crypto-compat molecule
+	rm -f $(RELIABILITY_FIGURES)
+	$(MAKE) -k sanity units lint compat crypto-compat reliability-quick molecule
+	-$(REPORT)
+
+# make test, then the slow scenarios, and the whole figures table.
+test-all: test
+	$(MAKE) -k $(addprefix molecule-,$(SLOW_SCENARIOS))
+	$(REPORT)
 
 demo: $(COLLECTIONS)/.stamp $(BUILD)/deps.stamp
 	demo/run.sh

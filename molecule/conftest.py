@@ -13,6 +13,9 @@ import testinfra
 import yaml
 
 
+# The reliability suite's figures table (tests/reliability/figures.py), for tests that measure.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tests', 'reliability'))
+
 # Tests may use the collection's own code (e.g. its ACI reader) as the controller does.
 for _path in reversed(os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep)):
     if _path and _path not in sys.path:
