@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from urllib.error import HTTPError, URLError
 
+from ansible.module_utils.common.text.formatters import human_to_bytes
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.aci.registry.plugins.module_utils import aci, converge, discovery, files, gpg
@@ -47,6 +48,7 @@ class FetchedImage(converge.Resource):
         self.labels = dict(version=self.version, os=p['os'], arch=p['arch'])
         self.dest = p['dest']
         self.signature_path = self.dest + '.asc'
+        self.max_size = None  # bytes, from max_size, by desired()
         self.pin = None
         # (signer, ImageInfo) of the image at dest once verified, by differences() or apply().
         self.verified = None
@@ -59,8 +61,8 @@ class FetchedImage(converge.Resource):
         p = self.module.params
         try:
             # validate_certs is never False here: trust comes from the system store or ca_path.
-            return open_url(url, validate_certs=True, ca_path=p['ca_path'], timeout=p['timeout'],
-                            http_agent=_USER_AGENT, follow_redirects='safe')
+            response = open_url(url, validate_certs=True, ca_path=p['ca_path'], timeout=p['timeout'],
+                                http_agent=_USER_AGENT, follow_redirects='safe')
         except HTTPError as e:
             raise FetchError('%s answered HTTP %d %s' % (url, e.code, e.reason), url=url, status=e.code)
         except URLError as e:
@@ -69,6 +71,13 @@ class FetchedImage(converge.Resource):
                              'aci.registry.ca_trust role, or give ca_path).' % (url, e.reason, p['port']), url=url)
         except OSError as e:
             raise FetchError('cannot fetch %s: %s' % (url, e), url=url)
+        # A redirect is followed to any https:// URL, as rkt follows it (the signature, not the
+        # host, is what is trusted), but never down to plain http://.
+        final = response.geturl()
+        if not final.startswith('https://'):
+            response.close()
+            raise FetchError('refusing %s: it redirects to %s, which is not https://' % (url, final), url=url)
+        return response
 
     def get_page(self, url):
         """Discovery page text; ``None`` for a 404, which makes discovery walk up the path."""
@@ -88,10 +97,17 @@ class FetchedImage(converge.Resource):
 
     def download(self, url, f):
         response = self._open(url)
+        size = 0
         while True:
             chunk = response.read(_CHUNK)
             if not chunk:
                 break
+            size += len(chunk)
+            if size > self.max_size:
+                response.close()
+                raise FetchError('%s is larger than max_size (%d bytes); stopped after %d bytes and wrote nothing. '
+                                 'Raise max_size if the image really is that large.' % (url, self.max_size, size),
+                                 url=url)
             f.write(chunk)
 
     # -- trust -----------------------------------------------------------------------------------
@@ -160,7 +176,19 @@ class FetchedImage(converge.Resource):
     def current(self):
         return dict(signature=files.read_bytes(self.signature_path))
 
+    def _parse_max_size(self):
+        given = self.params['max_size']
+        try:
+            size = human_to_bytes(given)
+        except ValueError as e:
+            raise FetchError('max_size %r is not a size: %s. Give bytes or a size with a unit, such as 512M or 4G.'
+                             % (given, e))
+        if size <= 0:
+            raise FetchError('max_size must be more than 0 bytes (it is %r).' % given)
+        return size
+
     def desired(self, current):
+        self.max_size = self._parse_max_size()
         # Here, not only when writing: check mode must fail where the run would, and before any download.
         files.check_writable_dir(self.module, self.dest)
         if self.params['key_fingerprint']:

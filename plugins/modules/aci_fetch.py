@@ -80,6 +80,15 @@ options:
     description: Seconds to wait for each HTTP response.
     type: int
     default: 30
+  max_size:
+    description:
+      - The largest image to download, in bytes or with a unit (V(512M), V(4G)).
+      - The download stops as soon as the registry has sent more, and nothing is written, so a
+        hostile or broken registry cannot fill the disk. Raise it for images larger than the default.
+      - Signatures, public key files and discovery pages have a fixed limit of 1 MiB.
+    type: str
+    default: 4G
+    version_added: 0.2.0
   force:
     description: Download the image even when O(dest) already holds a verified copy.
     type: bool
@@ -190,6 +199,7 @@ def main():
             ca_path=dict(type='path'),
             port=dict(type='int', default=443),
             timeout=dict(type='int', default=30),
+            max_size=dict(type='str', default='4G'),
             force=dict(type='bool', default=False),
         ),
         mutually_exclusive=[('trusted_key', 'trusted_key_path')],

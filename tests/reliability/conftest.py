@@ -20,3 +20,9 @@ _spec.loader.exec_module(_unit)
 
 run_module = _unit.run_module
 warnings = _unit.warnings
+
+_spec = importlib.util.spec_from_file_location('aci_unit_plugins_conftest', os.path.join(UNIT, 'plugins', 'conftest.py'))
+_plugins = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_plugins)
+
+quick_key = _plugins.quick_key

@@ -297,3 +297,18 @@ def test_untrusted_certificate_is_refused(registry, tmp_path, signer, run_module
 def test_no_trust_given_is_refused(registry, tmp_path, run_module):
     result = run_module(aci_fetch.main, fetch_args(registry, tmp_path, 'localhost/app:v1'), expect_failure=True)
     assert 'one of the following is required' in result['msg']
+
+
+def test_max_size_is_inclusive_and_takes_units(registry, tmp_path, signer, run_module):
+    size = registry['images'][0]['size']
+    exact = run_module(aci_fetch.main, fetch_args(registry, tmp_path, 'localhost/app:v1', trusted_key=signer['pubkey'],
+                                                  max_size=str(size)), expect_failure=False)
+    assert exact['downloaded']
+    with_unit = run_module(aci_fetch.main, fetch_args(registry, tmp_path, 'localhost/app:v2', trusted_key=signer['pubkey'],
+                                                      dest=str(tmp_path / 'v2.aci'), max_size='1M'), expect_failure=False)
+    assert with_unit['downloaded']
+    smaller = run_module(aci_fetch.main, fetch_args(registry, tmp_path, 'localhost/app:v1', trusted_key=signer['pubkey'],
+                                                    dest=str(tmp_path / 'v1.aci'), max_size=str(size - 1)),
+                         expect_failure=True)
+    assert 'larger than max_size (%d bytes)' % (size - 1) in smaller['msg']
+    assert not (tmp_path / 'v1.aci').exists()
