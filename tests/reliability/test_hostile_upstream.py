@@ -13,7 +13,8 @@ import pytest
 
 import figures
 from plugins.modules import test_aci_fetch as base
-from plugins.modules.test_aci_fetch import fetch_args, pki, registry, signer  # noqa: F401  (fixtures)
+# pki, registry and signer are fixtures: pytest finds them here by name.
+from plugins.modules.test_aci_fetch import fetch_args, pki, registry, signer  # noqa: F401  pylint: disable=unused-import
 
 from ansible_collections.aci.registry.plugins.module_utils import gpg as g
 from ansible_collections.aci.registry.plugins.modules import aci_fetch
@@ -68,7 +69,7 @@ def endless(handler):
     handler.end_headers()
     block = b'\0' * 65536
     try:
-        for _ in range(ENDLESS_CAP // len(block)):
+        for _block in range(ENDLESS_CAP // len(block)):
             handler.wfile.write(block)
     except OSError:
         pass  # the client hung up: what it should do
@@ -156,6 +157,6 @@ def test_hostile_registry_is_refused(case, registry, tmp_path, signer, run_modul
 
 
 def test_bad_max_size_is_refused_before_any_request(registry, tmp_path, signer, run_module):
-    result, _ = _refused(run_module, registry, tmp_path, trusted_key=signer['pubkey'], max_size='lots')
+    result, _seconds = _refused(run_module, registry, tmp_path, trusted_key=signer['pubkey'], max_size='lots')
     assert "max_size 'lots' is not a size" in result['msg']
     assert registry['requests'] == []
