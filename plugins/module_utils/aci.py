@@ -489,6 +489,14 @@ class ImageInfo:
         self.warnings = kwargs.get('warnings', [])
 
 
+class _Seen(set):
+    """Entry names read so far, and which of them are symbolic links."""
+
+    def __init__(self):
+        super().__init__()
+        self.symlinks = set()
+
+
 def _check_entry(entry, seen):
     if entry.name in seen:
         raise AciError('entry %r appears twice; an ACI has no duplicate entries' % entry.name)
@@ -498,6 +506,15 @@ def _check_entry(entry, seen):
         raise AciError('"rootfs" must be a directory')
     if entry.kind == HARDLINK and (not entry.linkname.startswith(ROOTFS + '/') or entry.linkname not in seen):
         raise AciError('hard link %r points to %r, which is not an earlier file in rootfs' % (entry.name, entry.linkname))
+    # An entry under an earlier symlink would be written wherever the link points when unpacked.
+    parent = entry.name.rpartition('/')[0]
+    while parent:
+        if parent in seen.symlinks:
+            raise AciError('entry %r goes through the symbolic link %r; an ACI must not write through links'
+                           % (entry.name, parent))
+        parent = parent.rpartition('/')[0]
+    if entry.kind == SYMLINK:
+        seen.symlinks.add(entry.name)
     seen.add(entry.name)
 
 
@@ -509,7 +526,7 @@ def inspect_aci(path, validate=True):
     ``validate``, checks it with ``validate_manifest`` (raising ``ManifestError``); computes the
     image ID. Raises ``AciError`` for anything wrong with the archive.
     """
-    seen = set()
+    seen = _Seen()
     manifest_bytes = None
     with open_decompressed(path) as (compression, stream):
         hashing = streams.Hashing(stream)

@@ -160,6 +160,8 @@ def _read_json(store, name, what, digest=None):
         return json.loads(data.decode('utf-8')), data
     except (UnicodeDecodeError, ValueError) as e:
         raise AciError('%s: %s is not valid JSON: %s' % (what, name, e))
+    except RecursionError:
+        raise AciError('%s: %s is nested too deeply to be an image description' % (what, name))
 
 
 def _check_digest(data, digest, what):

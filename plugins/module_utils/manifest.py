@@ -567,6 +567,9 @@ def parse_manifest(data, source='manifest'):
         raise ManifestError(['not UTF-8 text (%s)' % e], source)
     except ValueError as e:
         raise ManifestError(['not valid JSON: %s' % e], source)
+    except RecursionError:
+        # json nests by recursion: a hostile manifest of a million '[' ends Python's stack.
+        raise ManifestError(['nested too deeply to be a manifest'], source)
     if not isinstance(manifest, dict):
         raise ManifestError(['must be a JSON object, got %s' % _describe(manifest)], source)
     return manifest

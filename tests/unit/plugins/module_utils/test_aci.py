@@ -541,6 +541,8 @@ def test_inspect_any_compression_with_dot_slash_names(tmp_path, compression):
     ([('manifest', REG, GOOD_MANIFEST), ('rootfs/a', LNK, 'rootfs/later'), ('rootfs/later', REG, b'')],
      'not an earlier file in rootfs'),
     ([('rootfs', DIR, None)], 'has no manifest entry'),
+    ([('manifest', REG, GOOD_MANIFEST), ('rootfs/out', SYM, '/etc'), ('rootfs/out/cron.d/x', REG, b'x')],
+     "goes through the symbolic link 'rootfs/out'"),
 ])
 def test_bad_archives(tmp_path, members, words):
     path = make_tar(tmp_path / 'bad.aci', members)
@@ -558,6 +560,12 @@ def test_not_an_archive(tmp_path):
         aci.inspect_aci(str(tmp_path / 'missing.aci'))
     path.write_bytes(gzip.compress(b'\x00' * 100)[:30])
     with pytest.raises(aci.AciError):
+        aci.inspect_aci(str(path))
+
+
+def test_a_deeply_nested_manifest_is_refused_not_a_recursion_error(tmp_path):
+    path = make_tar(tmp_path / 'x.aci', [('manifest', REG, b'[' * 100000 + b']' * 100000), ('rootfs', DIR, None)])
+    with pytest.raises(acm.ManifestError, match='nested too deeply to be a manifest'):
         aci.inspect_aci(str(path))
 
 
