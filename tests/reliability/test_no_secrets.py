@@ -1,0 +1,74 @@
+"""No secret in output: a playbook at -vvv with passphrases set leaks neither them nor key material.
+
+A real ansible-playbook run (connection local, into a temporary directory) keeps a CA with an
+encrypted key, issues a leaf from it, and makes a protected GPG key with a secret-key backup; its
+whole output, registered results included (printed by debug), is searched.
+"""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import figures
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CA_PASS = 'ca-pass-7f3b1e9d-not-in-output'
+GPG_PASS = 'gpg-pass-4c2a8e60-not-in-output'
+PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - aci.registry.x509_cert:
+        kind: ca
+        path: "{{ d }}/ca.pem"
+        privatekey_path: "{{ d }}/ca.key"
+        privatekey_passphrase: "{{ ca_pass }}"
+        subject: {common_name: no-secrets test CA}
+      register: ca
+    - aci.registry.x509_cert:
+        kind: leaf
+        path: "{{ d }}/leaf.pem"
+        privatekey_path: "{{ d }}/leaf.key"
+        ca_cert_path: "{{ d }}/ca.pem"
+        ca_privatekey_path: "{{ d }}/ca.key"
+        ca_privatekey_passphrase: "{{ ca_pass }}"
+        subject_alt_names: [leaf.example.test]
+      register: leaf
+    - aci.registry.gpg_key:
+        gnupghome: "{{ d }}/gnupg"
+        name_real: no-secrets test signer
+        passphrase: "{{ gpg_pass }}"
+        public_key_path: "{{ d }}/pubkeys.gpg"
+        secret_key_backup_path: "{{ d }}/secret.asc"
+      register: gpg
+    - ansible.builtin.debug:
+        var: item
+      loop: ["{{ ca }}", "{{ leaf }}", "{{ gpg }}"]
+"""
+MARKERS = ['PRIVATE KEY-----', 'PGP PRIVATE KEY BLOCK']
+
+
+def test_playbook_output_at_vvv_holds_no_passphrase_and_no_private_key(tmp_path):
+    (tmp_path / 'play.yml').write_text(PLAYBOOK)
+    (tmp_path / 'out').mkdir()
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / '.build' / 'collections'),
+               ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_NOCOLOR='1', ANSIBLE_HOME=str(tmp_path / 'home'))
+    bindir = os.path.dirname(sys.executable)
+    proc = subprocess.run(
+        [os.path.join(bindir, 'ansible-playbook'), '-vvv', '-i', 'localhost,', str(tmp_path / 'play.yml'),
+         '-e', 'd=%s ca_pass=%s gpg_pass=%s ansible_python_interpreter=%s' % (tmp_path / 'out', CA_PASS, GPG_PASS, sys.executable)],
+        capture_output=True, text=True, env=env, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    # The run really made the secrets it must not show.
+    assert '-----BEGIN ENCRYPTED PRIVATE KEY-----' in (tmp_path / 'out' / 'ca.key').read_text()
+    assert 'PGP PRIVATE KEY BLOCK' in (tmp_path / 'out' / 'secret.asc').read_text()
+    labels = {CA_PASS: 'CA passphrase', GPG_PASS: 'GPG passphrase', MARKERS[0]: 'PEM private key',
+              MARKERS[1]: 'PGP private key'}
+    leaks = {label: out.count(s) for s, label in labels.items()}
+    figures.record('security', 'no secret in -vvv output: lines searched', len(out.splitlines()), 'lines')
+    for what, n in leaks.items():
+        figures.record('security', 'no secret in -vvv output: %s' % what, n, 'occurrences', ok=n == 0)
+    assert not any(leaks.values()), leaks
