@@ -178,19 +178,6 @@ def _docker_image(layer_members, config=None):
     return archives.Img([layer_members], config or {'Cmd': ['/x']}, ['example.com/hostile:1'])
 
 
-CRAFTED_DOCKER = {
-    'layer entry with ..': lambda: archives.classic_files([_docker_image([archives.f('../../etc/cron.d/x', b'x')])]),
-    'layer absolute entry': lambda: archives.classic_files([_docker_image([archives.f('/etc/cron.d/x', b'x')])]),
-    'whiteout climbing out': lambda: archives.classic_files([_docker_image([archives.f('../.wh.etc', b'')])]),
-    'opaque whiteout climbing out': lambda: archives.classic_files([_docker_image([archives.f('../../.wh..wh..opq', b'')])]),
-    'hard link outside': lambda: archives.classic_files([_docker_image([archives.hard('bin/shadow', '../../etc/shadow')])]),
-    'config lies about layers': lambda: _lying_config(),
-    'layer replaced': lambda: _replaced_layer(),
-    'manifest.json deeply nested': lambda: dict(archives.classic_files([archives.sample()]),
-                                                **{'manifest.json': nested(100000)}),
-}
-
-
 def _lying_config():
     files = archives.classic_files([archives.sample()])
     manifest = json.loads(files['manifest.json'])
@@ -206,6 +193,19 @@ def _replaced_layer():
     manifest = json.loads(files['manifest.json'])
     files[manifest[0]['Layers'][0]] = archives.layer_tar([archives.f('bin/busybox', b'trojan', 0o755)])
     return files
+
+
+CRAFTED_DOCKER = {
+    'layer entry with ..': lambda: archives.classic_files([_docker_image([archives.f('../../etc/cron.d/x', b'x')])]),
+    'layer absolute entry': lambda: archives.classic_files([_docker_image([archives.f('/etc/cron.d/x', b'x')])]),
+    'whiteout climbing out': lambda: archives.classic_files([_docker_image([archives.f('../.wh.etc', b'')])]),
+    'opaque whiteout climbing out': lambda: archives.classic_files([_docker_image([archives.f('../../.wh..wh..opq', b'')])]),
+    'hard link outside': lambda: archives.classic_files([_docker_image([archives.hard('bin/shadow', '../../etc/shadow')])]),
+    'config lies about layers': _lying_config,
+    'layer replaced': _replaced_layer,
+    'manifest.json deeply nested': lambda: dict(archives.classic_files([archives.sample()]),
+                                                **{'manifest.json': nested(100000)}),
+}
 
 
 @pytest.mark.parametrize('kind', sorted(CRAFTED_DOCKER))
