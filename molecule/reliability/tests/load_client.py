@@ -1,0 +1,112 @@
+"""Copied into the client and run there with its python3: a bounded load on one registry.
+
+Each of N threads loops for a fixed duration: fetch the discovery page, then at once every file it
+names (image by two Range requests, signature), and pubkeys.gpg; every image is checked against
+its signature with gpg. Prints one JSON summary. argv: base_url threads seconds."""
+
+import json
+import os
+import re
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+BASE, THREADS, SECONDS = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+CONTEXT = ssl.create_default_context()
+lock = threading.Lock()
+latencies, errors, counts = [], {}, {'requests': 0, 'images': 0, 'verified': 0}
+
+
+def err(kind):
+    with lock:
+        errors[kind] = errors.get(kind, 0) + 1
+
+
+def get(url, headers=None):
+    started = time.monotonic()
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, context=CONTEXT, timeout=10) as r:
+            status, body = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        status, body = e.code, b''
+    except Exception as e:  # connection level: counted by kind, never fatal
+        status, body = type(e).__name__, b''
+    with lock:
+        counts['requests'] += 1
+        latencies.append(time.monotonic() - started)
+    if isinstance(status, int) and status >= 500:
+        err('5xx')
+    elif not isinstance(status, int):
+        err('connection: %s' % status)
+    return status, body
+
+
+def verify(gnupghome, image, signature):
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, 'i'), 'wb') as f:
+            f.write(image)
+        with open(os.path.join(d, 's'), 'wb') as f:
+            f.write(signature)
+        done = subprocess.run(['gpg', '--homedir', gnupghome, '--batch', '--verify',
+                               os.path.join(d, 's'), os.path.join(d, 'i')], capture_output=True)
+        return done.returncode == 0
+
+
+def worker(gnupghome, end):
+    while time.monotonic() < end:
+        status, page = get(BASE + '/app?ac-discovery=1')
+        if status != 200:
+            err('discovery %s' % status)
+            continue
+        templates = re.findall(rb'name="ac-discovery"\s+content="\S+\s+(\S+)"', page)
+        if not templates:
+            err('discovery page without ac-discovery')
+            continue
+        url = templates[0].decode().replace('{version}', 'latest').replace('{os}', 'linux').replace('{arch}', 'amd64')
+        image_url, sig_url = url.replace('{ext}', 'aci'), url.replace('{ext}', 'aci.asc')
+        s1, sig = get(sig_url)
+        s2, head = get(image_url, {'Range': 'bytes=0-1023'})
+        s3, rest = get(image_url, {'Range': 'bytes=1024-'})
+        if 404 in (s1, s2):
+            err('page named a file that 404d')
+            continue
+        if s1 != 200 or s2 != 206 or s3 not in (206, 416):
+            err('image/signature status %s %s %s' % (s1, s2, s3))
+            continue
+        with lock:
+            counts['images'] += 1
+        if verify(gnupghome, head + rest, sig):
+            with lock:
+                counts['verified'] += 1
+        else:
+            err('image does not match signature')
+        s4, _ = get(BASE + '/pubkeys.gpg')
+        if s4 != 200:
+            err('pubkeys.gpg %s' % s4)
+
+
+def main():
+    gnupghome = tempfile.mkdtemp()
+    status, keys = get(BASE + '/pubkeys.gpg')
+    if status != 200:
+        print(json.dumps({'fatal': 'pubkeys.gpg: %s' % status}))
+        return
+    subprocess.run(['gpg', '--homedir', gnupghome, '--batch', '--import'], input=keys, capture_output=True, check=True)
+    end = time.monotonic() + SECONDS
+    threads = [threading.Thread(target=worker, args=(gnupghome, end)) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ordered = sorted(latencies)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
+    print(json.dumps(dict(counts, errors=errors, p50=pick(0.50), p99=pick(0.99))))
+
+
+main()
