@@ -54,12 +54,16 @@ def verify(gnupghome, image, signature):
         with open(os.path.join(d, 's'), 'wb') as f:
             f.write(signature)
         done = subprocess.run(['gpg', '--homedir', gnupghome, '--batch', '--verify',
-                               os.path.join(d, 's'), os.path.join(d, 'i')], capture_output=True)
+                               os.path.join(d, 's'), os.path.join(d, 'i')], capture_output=True, check=False)
         return done.returncode == 0
 
 
+# The test creates this file when its publish is over: the load spans the whole publish, bounded by SECONDS.
+STOP = '/tmp/load-stop'
+
+
 def worker(gnupghome, end):
-    while time.monotonic() < end:
+    while time.monotonic() < end and not os.path.exists(STOP):
         status, page = get(BASE + '/app?ac-discovery=1')
         if status != 200:
             err('discovery %s' % status)
@@ -86,7 +90,7 @@ def worker(gnupghome, end):
                 counts['verified'] += 1
         else:
             err('image does not match signature')
-        s4, _ = get(BASE + '/pubkeys.gpg')
+        s4, _keys = get(BASE + '/pubkeys.gpg')
         if s4 != 200:
             err('pubkeys.gpg %s' % s4)
 
@@ -99,13 +103,15 @@ def main():
         return
     subprocess.run(['gpg', '--homedir', gnupghome, '--batch', '--import'], input=keys, capture_output=True, check=True)
     end = time.monotonic() + SECONDS
-    threads = [threading.Thread(target=worker, args=(gnupghome, end)) for _ in range(THREADS)]
+    threads = [threading.Thread(target=worker, args=(gnupghome, end)) for _thread in range(THREADS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     ordered = sorted(latencies)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
+
+    def pick(q):
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
     print(json.dumps(dict(counts, errors=errors, p50=pick(0.50), p99=pick(0.99))))
 
 

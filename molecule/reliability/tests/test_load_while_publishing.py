@@ -6,6 +6,7 @@ figures."""
 import json
 import os
 import subprocess
+import time
 
 import figures
 
@@ -13,7 +14,8 @@ from conftest import name_pointed_at
 
 DOMAIN = 'registry.reliability.test'
 CLIENT_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'load_client.py')
-THREADS, SECONDS = 4, 40
+# SECONDS bounds the load; it stops 2 s after the publish ends.
+THREADS, SECONDS = 4, 400
 
 
 def new_images(ephemeral):
@@ -31,6 +33,7 @@ def test_load_while_publishing(hosts_in, groups):
     client = hosts_in('aci_clients')[0]
     client_name, registry_name = groups['aci_clients'][0], groups['aci_registries'][0]
     subprocess.run(['podman', 'cp', CLIENT_SCRIPT, '%s:/tmp/load_client.py' % client_name], check=True)
+    client.run_expect([0], 'rm -f /tmp/load-stop')
     extra = json.dumps({'aci_registry_images': new_images(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'])})
     with name_pointed_at(client, DOMAIN, registry_name):
         load = subprocess.Popen(['podman', 'exec', client_name, 'python3', '/tmp/load_client.py',
@@ -38,8 +41,10 @@ def test_load_while_publishing(hosts_in, groups):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         publish = subprocess.run(['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'],
                                   'aci.registry.site', '-e', extra],
-                                 capture_output=True, text=True, timeout=600)
-        out, stderr = load.communicate(timeout=SECONDS + 120)
+                                 capture_output=True, text=True, timeout=600, check=False)
+        time.sleep(2)
+        client.run_expect([0], 'touch /tmp/load-stop')
+        out, stderr = load.communicate(timeout=120)
     assert publish.returncode == 0, publish.stdout[-3000:] + publish.stderr[-2000:]
     assert load.returncode == 0, stderr
     result = json.loads(out)
