@@ -8,16 +8,18 @@ module (a traceback for the user). Random inputs come from a fixed seed, so a fa
 """
 
 import gzip
-import io
 import json
 import os
+import pathlib
 import random
 import tarfile
+import tempfile
 
 import pytest
 
 import figures
 from plugins.docker_archives import archives
+from plugins.module_utils.test_aci import make_tar
 
 from ansible_collections.aci.registry.plugins.module_utils import aci
 from ansible_collections.aci.registry.plugins.module_utils import manifest as acm
@@ -34,21 +36,10 @@ PREVIOUS = b'previous image'
 
 
 def aci_bytes(members, compress=True):
-    """An ACI from ``(name, tarinfo type, content or link target)``; content of a REG is bytes."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode='w', format=tarfile.PAX_FORMAT) as tar:
-        for name, kind, value in members:
-            info = tarfile.TarInfo(name)
-            info.type = kind
-            info.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644
-            if kind in (tarfile.LNKTYPE, tarfile.SYMTYPE):
-                info.linkname = value
-            if kind == tarfile.REGTYPE:
-                info.size = len(value)
-                tar.addfile(info, io.BytesIO(value))
-            else:
-                tar.addfile(info)
-    return gzip.compress(raw.getvalue(), mtime=0) if compress else raw.getvalue()
+    """An ACI from ``(name, tarinfo type, content or link target)``, by the unit tests' builder."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = make_tar(pathlib.Path(scratch) / 'x.aci', members, 'gzip' if compress else 'none')
+        return path.read_bytes()
 
 
 def base(manifest=GOOD_MANIFEST):
