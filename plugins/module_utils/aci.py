@@ -437,7 +437,24 @@ def _archive_name(raw):
     return '/'.join(parts)
 
 
-def _entry_from_member(member, archive):
+class _MemberReader:
+    """The data of one tar member; a tar cut short inside it raises ``AciError`` naming ``path``.
+
+    The data is read by whoever consumes the entry, outside the loop over the members, so
+    tarfile's errors need catching here too."""
+
+    def __init__(self, fileobj, path):
+        self.fileobj = fileobj
+        self.path = path
+
+    def read(self, size=-1):
+        try:
+            return self.fileobj.read(size)
+        except tarfile.TarError as e:
+            raise AciError('%s is not a readable tar: %s' % (self.path, e)) from e
+
+
+def _entry_from_member(member, archive, path):
     name = _archive_name(member.name)
     if name is None:
         return None
@@ -448,7 +465,7 @@ def _entry_from_member(member, archive):
     if kind == HARDLINK:
         entry.linkname = _archive_name(member.linkname) or ''
     elif kind == FILE:
-        entry.reader = archive.extractfile(member)
+        entry.reader = _MemberReader(archive.extractfile(member), path)
     return entry
 
 
@@ -457,7 +474,7 @@ def _iter_members(stream, path):
     try:
         archive = tarfile.open(fileobj=stream, mode='r|')
         for member in streams.tar_members(archive):
-            entry = _entry_from_member(member, archive)
+            entry = _entry_from_member(member, archive, path)
             if entry is not None:
                 yield entry
     except tarfile.TarError as e:

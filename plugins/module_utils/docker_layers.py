@@ -380,6 +380,10 @@ class LayerSource:
             if base.startswith(_WHITEOUT * 2):
                 continue  # other .wh..wh. names are aufs bookkeeping
             if base.startswith(_WHITEOUT):
+                if base[len(_WHITEOUT):] in ('', '.', '..'):
+                    # ".wh..." would white out the directory above: no layer may reach outside its place.
+                    raise AciError('%s: whiteout %r names %r; a whiteout names one entry of its directory'
+                                   % (what, member.name, base[len(_WHITEOUT):]))
                 self.view.remove(parts[:-1] + (base[len(_WHITEOUT):],), number)
                 continue
             record = _record(number, index, member, what)

@@ -618,3 +618,21 @@ def test_actool_built_image_can_be_read_and_renamed(tmp_path, tree, actool, acto
     names = [e.name for e in aci.iter_entries(str(renamed))]
     assert names[0] == 'manifest' and names.count('manifest') == 1
     assert sorted(names[1:]) == sorted(e.name for e in aci.iter_entries(str(built)) if e.name != 'manifest')
+
+
+MINIMAL_MANIFEST = b'{"acKind": "ImageManifest", "acVersion": "0.8.11", "name": "example.com/x"}'
+
+
+def test_a_tar_cut_inside_the_manifest_is_an_aci_error(tmp_path):
+    # The manifest's data is read by inspect_aci itself, outside the loop over the members.
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w') as tar:
+        info = tarfile.TarInfo('manifest')
+        info.size = len(MINIMAL_MANIFEST) + 5000
+        tar.addfile(info, io.BytesIO(MINIMAL_MANIFEST + b' ' * 5000))
+    path = tmp_path / 'cut.aci'
+    path.write_bytes(buf.getvalue()[:1536])
+    with pytest.raises(aci.AciError, match='cut.aci is not a readable tar: unexpected end of data'):
+        aci.inspect_aci(str(path), validate=False)
+    with pytest.raises(aci.AciError, match='is not a readable tar'):
+        aci.read_manifest(str(path))

@@ -856,3 +856,11 @@ def test_zstd_layer_without_zstandard(tmp_path):
     with pytest.raises(aci.AciError) as e:
         convert(tar_files(tmp_path / 'z.tar', classic_files([image])))
     assert 'is zstd-compressed; install the Python package zstandard on the host to read it' in str(e.value)
+
+
+@pytest.mark.parametrize('name', ['bin/.wh...', 'bin/.wh..', '.wh...'])
+def test_a_whiteout_of_dot_or_dot_dot_is_refused(tmp_path, name):
+    image = Img([[d('bin'), f('bin/app', b'app', 0o755)], [f(name)]], {'Cmd': ['/x']}, ['e:1'])
+    src = tar_files(tmp_path / 'img.tar', classic_files([image]))
+    with pytest.raises(aci.AciError, match='a whiteout names one entry of its directory'):
+        convert(src)
