@@ -9,6 +9,7 @@ an error or a kill at any point leaves the previous file exactly as it was.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 
@@ -67,6 +68,10 @@ def apply_file_attributes(module, path, changed, default_mode=None, mode=_MODULE
     return module.set_fs_attributes_if_different(file_attributes(module, path, default_mode, mode), changed)
 
 
+# The disk said no while a file was being written: full, over quota, too large, read-only.
+_FULL_ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS))
+
+
 def write_file(module, path, content=None, writer=None, default_mode=None, backup=False, mode=_MODULE_MODE):
     """Atomically replace ``path``; returns the backup file name or ``None``.
 
@@ -94,9 +99,12 @@ def write_file(module, path, content=None, writer=None, default_mode=None, backu
         module.set_fs_attributes_if_different(file_attributes(module, tmp, default_mode, mode), False)
         backup_file = module.backup_local(dest) if backup and os.path.exists(dest) else None
         module.atomic_move(tmp, dest, unsafe_writes=module.params.get('unsafe_writes', False))
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError) and not e.filename and e.errno in _FULL_ERRNOS:
+            # write() does not say which file it was: name the destination, not the temp file.
+            raise OSError(e.errno, e.strerror, dest) from e
         raise
     # ... and again after it, because atomic_move copies the replaced file's mode and owner.
     module.set_fs_attributes_if_different(file_attributes(module, dest, default_mode, mode), True)
