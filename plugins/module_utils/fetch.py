@@ -79,6 +79,13 @@ class FetchedImage(converge.Resource):
             raise FetchError('refusing %s: it redirects to %s, which is not https://' % (url, final), url=url)
         return response
 
+    def _read(self, response, url, size):
+        try:
+            return response.read(size)
+        except OSError as e:  # a timeout or a reset while the body was arriving
+            raise FetchError('%s stopped sending: %s (timeout is %d seconds). Nothing was written.'
+                             % (url, str(e) or type(e).__name__, self.module.params['timeout']), url=url)
+
     def get_page(self, url):
         """Discovery page text; ``None`` for a 404, which makes discovery walk up the path."""
         try:
@@ -87,10 +94,10 @@ class FetchedImage(converge.Resource):
             if e.details.get('status') == 404:
                 return None
             raise
-        return response.read(_SMALL_LIMIT).decode('utf-8', 'replace')
+        return self._read(response, url, _SMALL_LIMIT).decode('utf-8', 'replace')
 
     def get_small(self, url, what):
-        data = self._open(url).read(_SMALL_LIMIT + 1)
+        data = self._read(self._open(url), url, _SMALL_LIMIT + 1)
         if len(data) > _SMALL_LIMIT:
             raise FetchError('%s is over %d bytes: not a %s' % (url, _SMALL_LIMIT, what), url=url)
         return data
@@ -99,7 +106,7 @@ class FetchedImage(converge.Resource):
         response = self._open(url)
         size = 0
         while True:
-            chunk = response.read(_CHUNK)
+            chunk = self._read(response, url, _CHUNK)
             if not chunk:
                 break
             size += len(chunk)

@@ -130,7 +130,7 @@ def test_hostile_registry_is_refused(case, registry, tmp_path, signer, run_modul
     elif case == 'stalled image body':
         misbehave(IMAGE, stalled)
         kw['timeout'] = 1
-        expect = 'timed out'
+        expect = 'timed out (timeout is 1 seconds). Nothing was written.'
     elif case == 'image over max_size':
         kw['max_size'] = '100'
         expect = 'larger than max_size'
