@@ -1,4 +1,6 @@
-"""What a user sees on a host after ca_trust installed one CA and removed another."""
+"""What a user sees on a host after ca_trust installed one CA, removed another and replaced a third."""
+
+import os
 
 BUNDLE = '/etc/ssl/certs/ca-certificates.crt'
 
@@ -34,3 +36,13 @@ def test_removed_ca_is_gone_from_the_store(host):
 
 def test_bad_certificate_was_not_written(host):
     assert not host.file('/usr/local/share/ca-certificates/garbage.crt').exists
+
+
+def test_a_replaced_ca_leaves_only_the_new_one(host):
+    new = open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'pki', 'new-ca.pem')).read()
+    old = open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'pki', 'old-ca.pem')).read()
+    assert host.file('/usr/local/share/ca-certificates/rotated-ca.crt').content_string == new
+    assert not host.file('/usr/local/share/ca-certificates/rotated-ca-next.crt').exists
+    assert 'rotated-ca-next' not in host.check_output('ls /etc/ssl/certs')
+    bundle = host.file(BUNDLE).content_string
+    assert new.strip() in bundle and old.strip() not in bundle
