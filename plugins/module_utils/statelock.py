@@ -226,7 +226,7 @@ class StateLock:
                     raise
             if self._clock() >= deadline:
                 os.close(fd)
-                raise LockError('%s has been locked for over %d seconds: a process holding it is stuck or stopped '
+                raise LockError('%s has been locked for over %s seconds: a process holding it is stuck or stopped '
                                 '(`fuser -v %s` names it); end it and run again'
                                 % (self.guard_path, GUARD_TIMEOUT, self.guard_path))
             time.sleep(0.02)
@@ -278,13 +278,14 @@ class StateLock:
                 if seen['state'] != 'live' or wait_timeout is None:
                     return seen
                 self.close()
-                if self._clock() - start + POLL_INTERVAL > wait_timeout:
+                left = wait_timeout - (self._clock() - start)
+                if left <= 0:
                     raise LockError(
                         'state directory %s is locked by another run: %s; waited %s s (lock_timeout=%s). '
                         'Wait for that run to end and run again, or raise lock_timeout; if you are sure that '
                         'run is gone, remove %s.' % (self.directory, describe(seen['record']), self.waited,
                                                      wait_timeout, self.path))
-                self._sleep(POLL_INTERVAL)
+                self._sleep(min(POLL_INTERVAL, left))
         except BaseException:
             self.close()
             raise
