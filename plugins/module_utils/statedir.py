@@ -85,10 +85,12 @@ class StateDir(converge.Resource):
             if state == 'ours':
                 reasons.append('unlock')
             elif state in ('live', 'stale'):
+                record = self.seen['record']
+                whose = statelock.describe(record) + '; ' if record is not None else ''
                 self.warnings.append(
-                    "lock: released left %s in place: it is not this run's (%s; %s). Only its own run removes "
+                    "lock: released left %s in place: it is not this run's (%s%s). Only its own run removes "
                     "it; a stale one is taken over by the next run that holds the lock."
-                    % (self.lock.path, statelock.describe(self.seen['record'] or {}), self.seen['why']))
+                    % (self.lock.path, whose, self.seen['why']))
         return reasons
 
     def _stale_warning(self):
@@ -96,9 +98,9 @@ class StateDir(converge.Resource):
         verb = 'would take over' if self.module.check_mode else 'took over'
         if record is None:
             return '%s the lock of state directory %s: %s' % (verb, self.params['path'], self.seen['why'])
-        return ("%s the stale lock of state directory %s from a run that is gone (%s): %s. "
-                "Check that run's work, which may have stopped half-way."
-                % (verb, self.params['path'], statelock.describe(record), self.seen['why']))
+        return ("%s the stale lock of state directory %s: %s, so the run that held it is over. It was %s; "
+                "check that run's work, which may have stopped half-way."
+                % (verb, self.params['path'], self.seen['why'], statelock.describe(record)))
 
     def apply(self, current, desired, reasons):
         if 'missing' in reasons:
