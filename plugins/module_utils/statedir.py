@@ -174,7 +174,11 @@ class StateDir(converge.Resource):
         return 'free'
 
     def failure(self, error):
-        return dict(path=self.params['path'])
+        details = dict(path=self.params['path'])
+        if getattr(error, 'record', None) is not None:
+            # A playbook may rescue the failure and tell the operator, or AWX, who is in the way.
+            details['lock'] = dict(_holder(error.record, self.lock.waited), held=True, owner='another run')
+        return details
 
     def close(self):
         if self.lock is not None:

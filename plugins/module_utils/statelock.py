@@ -38,7 +38,14 @@ _SECRET_OPTIONS = ('-e', '--extra-vars')
 
 
 class LockError(Exception):
-    """The lock cannot be taken or read; the message names the holder or the file, and the fix."""
+    """The lock cannot be taken or read; the message names the holder or the file, and the fix.
+
+    ``record`` is the holder's record when another run holds the lock.
+    """
+
+    def __init__(self, msg, record=None):
+        super().__init__(msg)
+        self.record = record
 
 
 def _read(path):
@@ -284,7 +291,7 @@ class StateLock:
                         'state directory %s is locked by another run: %s; waited %s s (lock_timeout=%s). '
                         'Wait for that run to end and run again, or raise lock_timeout; if you are sure that '
                         'run is gone, remove %s.' % (self.directory, describe(seen['record']), self.waited,
-                                                     wait_timeout, self.path))
+                                                     wait_timeout, self.path), record=seen['record'])
                 self._sleep(min(POLL_INTERVAL, left))
         except BaseException:
             self.close()

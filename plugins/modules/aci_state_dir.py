@@ -129,6 +129,7 @@ lock:
     - The lock after the task, when O(lock) is not V(ignored). With O(lock=held), the record naming
       this run (in check mode, the one that would be written); with O(lock=released), the other run
       still holding it, or V(null) fields when the directory is now free.
+    - When O(lock=held) fails because another live run holds the lock, that run's record.
   returned: when O(lock) is not V(ignored)
   type: dict
   contains:

@@ -211,6 +211,8 @@ def test_a_live_holder_makes_it_fail_naming_it_and_the_fix(state, run_module, sl
     assert record['taken_at'] in msg and 'lock_timeout=%d' % timeout in msg
     assert 'remove %s/.lock' % state in msg and 'Wait for that run' in msg
     assert timeout <= took < timeout + 1.5, took
+    assert result['lock']['pid'] == other.pid and result['lock']['owner'] == 'another run'
+    assert result['lock']['waited'] == pytest.approx(timeout, abs=0.2)
     assert lock_record(state) == record
     assert_guard_free(state)
 
