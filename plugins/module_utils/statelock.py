@@ -60,6 +60,14 @@ def boot_id():
         return None
 
 
+def pid_namespace():
+    """The PID namespace of this process (``pid:[4026531836]``): process IDs mean something only inside it."""
+    try:
+        return os.readlink('/proc/self/ns/pid')
+    except OSError:
+        return None
+
+
 def _boot_time():
     try:
         for line in _read('/proc/stat').decode('ascii').splitlines():
@@ -150,7 +158,8 @@ def record_for(info):
     if btime is not None:
         started = _iso(btime + info['start_time'] / float(os.sysconf('SC_CLK_TCK')))
     return dict(pid=info['pid'], start_time=info['start_time'], started=started, boot_id=boot_id(),
-                command=command_line(info['argv']), host=socket.gethostname(), taken_at=_iso(time.time()))
+                pid_ns=pid_namespace(), command=command_line(info['argv']), host=socket.gethostname(),
+                taken_at=_iso(time.time()))
 
 
 def holder_state(record, me):
@@ -160,6 +169,9 @@ def holder_state(record, me):
         return 'live', 'on another host, %s: whether it still runs cannot be checked from here' % record.get('host')
     if record.get('boot_id') and boot_id() and record['boot_id'] != boot_id():
         return 'stale', 'this host has rebooted since'
+    if record.get('pid_ns') and pid_namespace() and record['pid_ns'] != pid_namespace():
+        # A container beside this one (an AWX job) with the same host name: its pid is not ours to look up.
+        return 'live', 'in another PID namespace (a container?): whether it still runs cannot be checked from here'
     if record['pid'] == me['pid'] and record['start_time'] == me['start_time']:
         return 'ours', 'this run'
     info = process(record['pid'])
@@ -179,7 +191,8 @@ def parse(data):
     except (UnicodeDecodeError, ValueError):
         return None
     if (not isinstance(record, dict) or not isinstance(record.get('pid'), int)
-            or not isinstance(record.get('start_time'), int) or isinstance(record['pid'], bool)):
+            or not isinstance(record.get('start_time'), int) or isinstance(record['pid'], bool)
+            or not isinstance(record.get('host'), str)):
         return None
     return record
 
@@ -288,10 +301,12 @@ class StateLock:
                 left = wait_timeout - (self._clock() - start)
                 if left <= 0:
                     raise LockError(
-                        'state directory %s is locked by another run: %s; waited %s s (lock_timeout=%s). '
+                        'state directory %s is locked by another run: %s%s; waited %s s (lock_timeout=%s). '
                         'Wait for that run to end and run again, or raise lock_timeout; if you are sure that '
-                        'run is gone, remove %s.' % (self.directory, describe(seen['record']), self.waited,
-                                                     wait_timeout, self.path), record=seen['record'])
+                        'run is gone, remove %s.'
+                        % (self.directory, describe(seen['record']),
+                           '' if seen['why'] == 'running' else ', ' + seen['why'], self.waited, wait_timeout,
+                           self.path), record=seen['record'])
                 self._sleep(min(POLL_INTERVAL, left))
         except BaseException:
             self.close()

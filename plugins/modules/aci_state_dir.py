@@ -35,8 +35,9 @@ description:
     (permissions) fails, naming the file.
   - A stuck lock, one whose owner still runs but hangs, is never taken over. Wait, or end that
     C(ansible-playbook); if you are sure that run is gone, remove C(<path>/.lock). A lock taken on
-    another host (a state directory on a shared file system) is always presumed alive, since that
-    host's processes cannot be checked from here.
+    another host (a state directory on a shared file system), or in another PID namespace (a
+    container with the same host name), is always presumed alive, since its processes cannot be
+    checked from here; remove it by hand once that run is over.
   - C(.lock) is read and replaced under an C(flock) of C(<path>/.lock.guard), held for milliseconds,
     so two runs taking the lock at the same moment cannot both win. That file stays; do not remove it.
 author:

@@ -83,6 +83,7 @@ def test_the_command_line_hides_extra_vars():
 
 
 def test_parse_accepts_records_only():
-    assert statelock.parse(b'{"pid": 12, "start_time": 34}') == {'pid': 12, 'start_time': 34}
-    for data in (b'', b'\xff', b'null', b'[]', b'{"pid": true, "start_time": 1}', b'{"pid": 1}'):
+    assert statelock.parse(b'{"pid": 12, "start_time": 34, "host": "h"}') == {'pid': 12, 'start_time': 34, 'host': 'h'}
+    for data in (b'', b'\xff', b'null', b'[]', b'{"pid": true, "start_time": 1, "host": "h"}', b'{"pid": 1}',
+                 b'{"pid": 12, "start_time": 34}'):
         assert statelock.parse(data) is None, data

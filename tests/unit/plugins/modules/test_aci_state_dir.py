@@ -127,6 +127,7 @@ def test_take_retake_release(state, run_module, warnings):
     me = statelock.process(os.getppid())
     assert record['pid'] == me['pid'] and record['start_time'] == me['start_time']
     assert record['host'] == socket.gethostname() and record['taken_at'] and record['started']
+    assert record['pid_ns'] == os.readlink('/proc/self/ns/pid') and record['boot_id'] == statelock.boot_id()
     assert taken['lock']['pid'] == me['pid'] and taken['lock']['held'] is True
     assert taken['lock']['owner'] == 'parent process' and taken['lock']['waited'] == 0
     assert oct((state / '.lock').stat().st_mode & 0o777) == '0o600'
@@ -237,6 +238,12 @@ def test_another_hosts_lock_is_never_presumed_dead(state, run_module, sleeper):
     write_lock(state, 999999, start_time=1, host='ci-runner-7')
     result = run_module(aci_state_dir.main, held(state, lock_timeout=0), expect_failure=True)
     assert 'on ci-runner-7' in result['msg'] and lock_record(state)['host'] == 'ci-runner-7'
+
+
+def test_another_pid_namespaces_lock_is_never_presumed_dead(state, run_module):
+    write_lock(state, 999999, start_time=1, pid_ns='pid:[1]')
+    result = run_module(aci_state_dir.main, held(state, lock_timeout=0), expect_failure=True)
+    assert 'in another PID namespace' in result['msg'] and lock_record(state)['pid'] == 999999
 
 
 def test_released_by_another_run_warns_and_keeps(state, run_module, warnings, sleeper):
