@@ -1,12 +1,23 @@
-"""Copied into the client and run there with its python3: a bounded load on one registry.
+"""Copied into the client and run there with its python3: a bounded load on the registry.
 
-Each of N threads loops for a fixed duration: fetch the discovery page, then at once every file it
-names (image by two Range requests, signature), and pubkeys.gpg; every image is checked against
-its signature with gpg. Prints one JSON summary. argv: base_url threads seconds."""
+Each of N threads loops until the stop file or the bound: read the catalog, pick a version it names
+(or latest), fetch the discovery page, then at once the signature and the image it names (the image
+by two Range requests), and pubkeys.gpg; every image is checked against its signature with gpg.
+With replica addresses, every connection goes to the next replica in turn, as round-robin DNS
+sends them. Prints one JSON summary.
 
+argv: base_url threads seconds [removed versions, comma-separated] [replica addresses, comma-separated]
+
+A 404 for a version being removed is counted apart (allowed: the page that named it was read
+before the removal). With replicas, a latest signature and image that do not match are counted
+apart too: the two came from replicas on either side of the moment the alias moved."""
+
+import itertools
 import json
 import os
+import random
 import re
+import socket
 import ssl
 import subprocess
 import sys
@@ -17,9 +28,26 @@ import urllib.error
 import urllib.request
 
 BASE, THREADS, SECONDS = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+REMOVED = set(filter(None, (sys.argv[4] if len(sys.argv) > 4 else '').split(',')))
+REPLICAS = list(filter(None, (sys.argv[5] if len(sys.argv) > 5 else '').split(',')))
+DOMAIN = BASE.split('//', 1)[1].split('/', 1)[0]
 CONTEXT = ssl.create_default_context()
 lock = threading.Lock()
 latencies, errors, counts = [], {}, {'requests': 0, 'images': 0, 'verified': 0}
+allowed = {}
+
+if REPLICAS:
+    _resolve, _turn = socket.getaddrinfo, itertools.count()
+
+    def round_robin(host, *args, **kwargs):
+        # TLS still checks the certificate against DOMAIN: only the address changes.
+        return _resolve(REPLICAS[next(_turn) % len(REPLICAS)] if host == DOMAIN else host, *args, **kwargs)
+    socket.getaddrinfo = round_robin
+
+
+def note(kind):
+    with lock:
+        allowed[kind] = allowed.get(kind, 0) + 1
 
 
 def err(kind):
@@ -63,7 +91,14 @@ STOP = '/tmp/load-stop'
 
 
 def worker(gnupghome, end):
+    chooser = random.Random(threading.get_ident())
     while time.monotonic() < end and not os.path.exists(STOP):
+        status, catalog = get(BASE + '/')
+        if status != 200:
+            err('catalog %s' % status)
+            continue
+        versions = sorted(set(re.findall(rb'rkt fetch ' + re.escape(DOMAIN.encode()) + rb'/app:([^\s<"]+)', catalog)))
+        version = chooser.choice([b'latest'] + versions).decode()
         status, page = get(BASE + '/app?ac-discovery=1')
         if status != 200:
             err('discovery %s' % status)
@@ -72,13 +107,16 @@ def worker(gnupghome, end):
         if not templates:
             err('discovery page without ac-discovery')
             continue
-        url = templates[0].decode().replace('{version}', 'latest').replace('{os}', 'linux').replace('{arch}', 'amd64')
+        url = templates[0].decode().replace('{version}', version).replace('{os}', 'linux').replace('{arch}', 'amd64')
         image_url, sig_url = url.replace('{ext}', 'aci'), url.replace('{ext}', 'aci.asc')
         s1, sig = get(sig_url)
         s2, head = get(image_url, {'Range': 'bytes=0-1023'})
         s3, rest = get(image_url, {'Range': 'bytes=1024-'})
-        if 404 in (s1, s2):
-            err('page named a file that 404d')
+        if 404 in (s1, s2, s3):
+            if version in REMOVED:
+                note('404 for a version being removed')
+            else:
+                err('catalog named a file that 404d')
             continue
         if s1 != 200 or s2 != 206 or s3 not in (206, 416):
             err('image/signature status %s %s %s' % (s1, s2, s3))
@@ -88,6 +126,8 @@ def worker(gnupghome, end):
         if verify(gnupghome, head + rest, sig):
             with lock:
                 counts['verified'] += 1
+        elif version == 'latest' and REPLICAS:
+            note('latest signature and image from replicas either side of the switch')
         else:
             err('image does not match signature')
         s4, _keys = get(BASE + '/pubkeys.gpg')
@@ -112,7 +152,7 @@ def main():
 
     def pick(q):
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
-    print(json.dumps(dict(counts, errors=errors, p50=pick(0.50), p99=pick(0.99))))
+    print(json.dumps(dict(counts, errors=errors, allowed=allowed, p50=pick(0.50), p99=pick(0.99))))
 
 
 main()
