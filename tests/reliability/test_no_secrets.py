@@ -1,8 +1,10 @@
 """No secret in output: a playbook at -vvv with passphrases set leaks neither them nor key material.
 
 A real ansible-playbook run (connection local, into a temporary directory) keeps a CA with an
-encrypted key, issues a leaf from it, and makes a protected GPG key with a secret-key backup; its
-whole output, registered results included (printed by debug), is searched.
+encrypted key, issues a leaf from it, and makes a protected GPG key with a secret-key backup; then
+it gives that CA key and that secret key back as module parameters (as a vault would), and signs
+an image with the protected key. Its whole output, registered results included (printed by
+debug), is searched.
 """
 
 import os
@@ -43,9 +45,43 @@ PLAYBOOK = """
         public_key_path: "{{ d }}/pubkeys.gpg"
         secret_key_backup_path: "{{ d }}/secret.asc"
       register: gpg
+    # The same secrets again as module parameters, as a vault gives them (AWX).
+    - aci.registry.x509_cert:
+        kind: ca
+        path: "{{ d }}/ca-copy.pem"
+        privatekey_path: "{{ d }}/ca-copy.key"
+        content: "{{ lookup('ansible.builtin.file', d ~ '/ca.pem') }}"
+        privatekey_content: "{{ lookup('ansible.builtin.file', d ~ '/ca.key') }}"
+        privatekey_passphrase: "{{ ca_pass }}"
+      register: ca_given
+    - aci.registry.gpg_key:
+        gnupghome: "{{ d }}/gnupg-imported"
+        secret_key: "{{ lookup('ansible.builtin.file', d ~ '/secret.asc') }}"
+        passphrase: "{{ gpg_pass }}"
+      register: gpg_given
+    - ansible.builtin.file:
+        path: "{{ d }}/rootfs"
+        state: directory
+        mode: "0755"
+    - ansible.builtin.copy:
+        content: "hello\n"
+        dest: "{{ d }}/rootfs/hello"
+        mode: "0644"
+    - aci.registry.aci_build:
+        rootfs: "{{ d }}/rootfs"
+        name: example.test/no-secrets
+        labels: {version: "1.0", os: linux, arch: amd64}
+        dest: "{{ d }}/no-secrets.aci"
+      register: built
+    - aci.registry.aci_sign:
+        path: "{{ d }}/no-secrets.aci"
+        gnupghome: "{{ d }}/gnupg"
+        fingerprint: "{{ gpg.fingerprint }}"
+        passphrase: "{{ gpg_pass }}"
+      register: signed
     - ansible.builtin.debug:
         var: item
-      loop: ["{{ ca }}", "{{ leaf }}", "{{ gpg }}"]
+      loop: ["{{ ca }}", "{{ leaf }}", "{{ gpg }}", "{{ ca_given }}", "{{ gpg_given }}", "{{ built }}", "{{ signed }}"]
 """
 MARKERS = ['PRIVATE KEY-----', 'PGP PRIVATE KEY BLOCK']
 
@@ -65,6 +101,7 @@ def test_playbook_output_at_vvv_holds_no_passphrase_and_no_private_key(tmp_path)
     # The run really made the secrets it must not show.
     assert '-----BEGIN ENCRYPTED PRIVATE KEY-----' in (tmp_path / 'out' / 'ca.key').read_text()
     assert 'PGP PRIVATE KEY BLOCK' in (tmp_path / 'out' / 'secret.asc').read_text()
+    assert (tmp_path / 'out' / 'no-secrets.aci.asc').exists()
     labels = {CA_PASS: 'CA passphrase', GPG_PASS: 'GPG passphrase', MARKERS[0]: 'PEM private key',
               MARKERS[1]: 'PGP private key'}
     leaks = {label: out.count(s) for s, label in labels.items()}
