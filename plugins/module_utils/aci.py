@@ -437,23 +437,6 @@ def _archive_name(raw):
     return '/'.join(parts)
 
 
-class _MemberReader:
-    """The data of one tar member; a tar cut short inside it raises ``AciError`` naming ``path``.
-
-    The data is read by whoever consumes the entry, outside the loop over the members, so
-    tarfile's errors need catching here too."""
-
-    def __init__(self, fileobj, path):
-        self.fileobj = fileobj
-        self.path = path
-
-    def read(self, size=-1):
-        try:
-            return self.fileobj.read(size)
-        except tarfile.TarError as e:
-            raise AciError('%s is not a readable tar: %s' % (self.path, e)) from e
-
-
 def _entry_from_member(member, archive, path):
     name = _archive_name(member.name)
     if name is None:
@@ -465,7 +448,7 @@ def _entry_from_member(member, archive, path):
     if kind == HARDLINK:
         entry.linkname = _archive_name(member.linkname) or ''
     elif kind == FILE:
-        entry.reader = _MemberReader(archive.extractfile(member), path)
+        entry.reader = streams.member_data(archive, member, path)
     return entry
 
 
@@ -477,8 +460,8 @@ def _iter_members(stream, path):
             entry = _entry_from_member(member, archive, path)
             if entry is not None:
                 yield entry
-    except tarfile.TarError as e:
-        raise AciError('%s is not a readable tar: %s' % (path, e))
+    except streams.TAR_ERRORS as e:
+        raise streams.not_a_tar(path, e) from e
 
 
 def iter_entries(path):

@@ -82,8 +82,8 @@ def _layer_members(image, number):
             tar_stream = blob if same else streams.Hashing(stream, tar_algorithm)
             try:
                 yield from _members(tar_stream, what)
-            except tarfile.TarError as e:
-                raise AciError('%s is not a readable tar: %s' % (what, e))
+            except streams.TAR_ERRORS as e:
+                raise streams.not_a_tar(what, e) from e
             _verify_layer(layer, blob, tar_stream, what)
 
 

@@ -58,6 +58,9 @@ READ_ERRORS = ((OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)
                + ((isal_zlib.error,) if isal_zlib is not None else ())
                + ((zstandard.ZstdError,) if zstandard is not None else ()))
 
+# What tarfile raises for an archive it cannot read, beside the read errors of its stream.
+TAR_ERRORS = (tarfile.TarError,)
+
 _MAGIC = ((b'\x1f\x8b', 'gzip'), (b'\x28\xb5\x2f\xfd', 'zstd'), (b'BZh', 'bzip2'), (b'\xfd7zXZ\x00', 'xz'))
 
 # tar type flags, used as the entry kinds
@@ -151,25 +154,41 @@ def damaged(what, error):
     return AciError('%s is damaged or truncated: %s' % (what, str(error) or type(error).__name__))
 
 
-class Checked:
-    """A read-only stream over ``stream`` whose read errors are ``AciError`` naming ``what``."""
+def not_a_tar(what, error):
+    """The ``AciError`` for a ``tarfile.TarError`` met while reading ``what`` as a tar."""
+    return AciError('%s is not a readable tar: %s' % (what, error))
 
-    def __init__(self, stream, what):
+
+class Checked:
+    """A read-only stream over ``stream`` whose read errors are ``AciError`` naming ``what``.
+
+    By default the errors are those of reading and decompressing (``READ_ERRORS``, told by
+    ``damaged``); the data of a tar member also meets tarfile's (``TAR_ERRORS``, told by ``not_a_tar``)."""
+
+    def __init__(self, stream, what, errors=READ_ERRORS, describe=damaged):
         self.stream = stream
         self.what = what
+        self.errors = errors
+        self.describe = describe
 
     def read(self, size=-1):
         try:
             return self.stream.read(size)
-        except READ_ERRORS as e:
-            raise damaged(self.what, e) from e
+        except self.errors as e:
+            raise self.describe(self.what, e) from e
 
     def readinto(self, buffer):
         # ISA-L's gzip reader fills buffers rather than asking for bytes.
         try:
             return self.stream.readinto(buffer)
-        except READ_ERRORS as e:
-            raise damaged(self.what, e) from e
+        except self.errors as e:
+            raise self.describe(self.what, e) from e
+
+
+def member_data(archive, member, what):
+    """The data of ``member``, read later by whoever consumes the entry, outside the loop over the
+    members: a tar cut short inside it raises ``AciError`` naming ``what`` there too."""
+    return Checked(archive.extractfile(member), what, TAR_ERRORS, not_a_tar)
 
 
 def _decompressor(source, compression, what, threaded):

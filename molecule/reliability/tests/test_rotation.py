@@ -69,16 +69,26 @@ def trusted_fingerprints(client):
     return sorted(client.check_output('ls %s' % TRUSTED_KEYS).split())
 
 
+# The key the rotation test moves to; the CA test keeps it, so that only the CA changes there.
+NEW_KEY = {'aci_registry_signing_key': {'name_real': 'aci.registry reliability signer 2', 'algorithm': 'rsa2048'}}
+
+
+def rotated(fleet, what):
+    """site.yml with NEW_KEY under the rkt loop; its figures are recorded as ``what``; no fetch failed."""
+    summary, took = under_rkt_loop(fleet, NEW_KEY)
+    figures.record('key rotation', '%s: rkt fetches during the run' % what, summary['passes'])
+    figures.record('key rotation', '%s: failed fetches' % what, len(summary['failures']), ok=not summary['failures'])
+    figures.record('key rotation', '%s: run (serial 1, 2 replicas)' % what, round(took, 1), 's')
+    assert summary['failures'] == [], summary['failures'][:3]
+    assert summary['passes'] >= 5, summary
+    return summary
+
+
 def test_signing_key_rotation_without_a_failed_fetch(fleet):
     client = fleet[0]
     before = trusted_fingerprints(client)
     assert len(before) == 1
-    summary, took = under_rkt_loop(fleet, {'aci_registry_signing_key': {'name_real': 'aci.registry reliability signer 2',
-                                                                        'algorithm': 'rsa2048'}})
-    figures.record('key rotation', 'signing key: rkt fetches during the run', summary['passes'])
-    figures.record('key rotation', 'signing key: failed fetches', len(summary['failures']), ok=not summary['failures'])
-    figures.record('key rotation', 'signing key: run (serial 1, 2 replicas)', round(took, 1), 's')
-    assert summary['failures'] == [], summary['failures'][:3]
+    summary = rotated(fleet, 'signing key')
     # The loop saw the old signer and then the new one: it ran across the switch.
     assert set(summary['signers']) == {'aci.registry reliability signer', 'aci.registry reliability signer 2'}, summary
     after = trusted_fingerprints(client)
@@ -94,13 +104,7 @@ def test_ca_rotation_without_a_failed_fetch(fleet):
     os.makedirs(retired, exist_ok=True)
     for name in ('ca.pem', 'ca.key'):
         shutil.move(os.path.join(pki, name), os.path.join(retired, name))
-    summary, took = under_rkt_loop(fleet, {'aci_registry_signing_key': {'name_real': 'aci.registry reliability signer 2',
-                                                                        'algorithm': 'rsa2048'}})
-    figures.record('key rotation', 'CA: rkt fetches during the run', summary['passes'])
-    figures.record('key rotation', 'CA: failed fetches', len(summary['failures']), ok=not summary['failures'])
-    figures.record('key rotation', 'CA: run (serial 1, 2 replicas)', round(took, 1), 's')
-    assert summary['failures'] == [], summary['failures'][:3]
-    assert summary['passes'] >= 5, summary
+    rotated(fleet, 'CA')
     new = open(os.path.join(pki, 'ca.pem')).read()
     assert new != old
     # Only the new CA is trusted, under its usual name; the staged copy is gone.
