@@ -115,8 +115,9 @@ $(BUILD)/bin/actool: $(BUILD)/deps.stamp
 sanity: $(BUILD)/deps.stamp
 	tests/sanity/run.sh
 
+# -n auto: one pytest worker per core (pytest-xdist); the tests wait on gpg, openssl and ansible a lot.
 units: $(COLLECTIONS)/.stamp $(BUILD)/bin/actool
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -n auto tests/unit
 
 lint: $(COLLECTIONS)/.stamp
 	$(BIN)/ansible-lint --profile production
@@ -125,7 +126,7 @@ lint: $(COLLECTIONS)/.stamp
 compat: $(addprefix compat-,$(CORE_SERIES))
 $(addprefix compat-,$(CORE_SERIES)): compat-%: $(BUILD)/core-%/.stamp $(COLLECTIONS)/.stamp $(BUILD)/bin/actool
 	ANSIBLE_CORE_SERIES=$* tests/sanity/run.sh
-	PATH=$(BUILD)/core-$*/bin:$$PATH $(BUILD)/core-$*/bin/pytest -q tests/unit
+	PATH=$(BUILD)/core-$*/bin:$$PATH $(BUILD)/core-$*/bin/pytest -q -n auto tests/unit
 $(BUILD)/core-%/.stamp: requirements.txt tests/constraints.txt $(BUILD)/deps.stamp
 	test -x $(@D)/bin/python || python3 -m venv $(@D)
 	$(@D)/bin/pip install -q -U pip

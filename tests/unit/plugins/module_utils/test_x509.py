@@ -183,7 +183,7 @@ def test_passphrase_removed_decrypts():
     (pem(ec_key(), b'right'), None, 'k is encrypted; set p'),
     (b'not a key', None, 'k is not a PEM private key'),
     (b'-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', None, 'k is not a usable PEM private key'),
-])
+], ids=['wrong passphrase', 'no passphrase', 'not PEM', 'PEM not a key'])  # a fresh key each run: stable ids for xdist
 def test_key_loading_errors(data, passphrase, words):
     with pytest.raises(X509Error) as e:
         x509.load_private_key(data, passphrase, 'k', 'p')
