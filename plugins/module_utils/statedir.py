@@ -75,7 +75,7 @@ class StateDir(converge.Resource):
                     'ours' if self.want_lock == 'held' else 'free')
 
     def differences(self, current, desired):
-        reasons = [] if current['directory'] else ['missing']
+        reasons = self.reasons = [] if current['directory'] else ['missing']
         state = current['lock']
         if self.want_lock == 'held' and state != 'ours':
             reasons.append('lock')
@@ -123,6 +123,9 @@ class StateDir(converge.Resource):
             self.lock.close()
 
     def settle(self, changed):
+        # Taking and releasing the lock is this run's bookkeeping, not a change to the directory: a
+        # second run of a playbook must still report changed=0. RV(lock) tells what happened.
+        changed = changed and bool(set(self.reasons) - {'lock', 'unlock'})
         if not os.path.isdir(self.params['path']):
             return changed
         return files.apply_file_attributes(self.module, self.params['path'], changed, default_mode=DEFAULT_MODE)

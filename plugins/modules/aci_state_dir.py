@@ -19,7 +19,9 @@ description:
   - With O(lock=held), it also makes sure only one C(ansible-playbook) run at a time works in the
     directory (two operators, a CI job and AWX on the same domain). A second run waits up to
     O(lock_timeout) seconds for the first to release it, then fails naming the run that holds it.
-    O(lock=released) in the playbook's last play lets the next run in.
+    O(lock=released) in the playbook's last play lets the next run in. Taking and releasing the lock
+    are not reported as changes, so a rerun of a playbook that changes nothing says C(changed=0);
+    RV(lock) tells what the lock is.
   - The lock is a file, C(<path>/.lock), not an C(flock), because a module is a process of a second
     and its C(flock) would end with it, while the lock has to last the whole playbook. The file names
     its owner, the outermost C(ansible-playbook) process above the module (the run itself, not one of
@@ -73,7 +75,7 @@ attributes:
     details:
       - A dry run must not run unnoticed beside a real one, which may be changing what it reads. In
         check mode O(lock=held) waits and fails exactly as in a real run, but writes neither C(.lock) nor
-        C(.lock.guard); C(changed) says whether a real run would take the lock.
+        C(.lock.guard).
   diff_mode:
     support: full
   platform:

@@ -122,7 +122,8 @@ def released(state):
 
 def test_take_retake_release(state, run_module, warnings):
     taken = run_module(aci_state_dir.main, held(state), expect_failure=False)
-    assert taken['changed'] is True
+    # The lock is bookkeeping: a playbook's rerun stays changed=0.
+    assert taken['changed'] is False
     record = lock_record(state)
     me = statelock.process(os.getppid())
     assert record['pid'] == me['pid'] and record['start_time'] == me['start_time']
@@ -137,7 +138,7 @@ def test_take_retake_release(state, run_module, warnings):
     assert again['changed'] is False and lock_record(state) == record
     assert again['lock']['taken_at'] == record['taken_at']
     gone = run_module(aci_state_dir.main, released(state), expect_failure=False)
-    assert gone['changed'] is True and not (state / '.lock').exists() and gone['lock']['held'] is False
+    assert gone['changed'] is False and not (state / '.lock').exists() and gone['lock']['held'] is False
     assert run_module(aci_state_dir.main, released(state))['changed'] is False
     assert_guard_free(state)
     assert warnings == []
@@ -165,7 +166,7 @@ def test_a_dead_holder_is_taken_over_with_a_warning(state, run_module, warnings)
     dead.kill()
     dead.wait()
     result = run_module(aci_state_dir.main, held(state, lock_timeout=0), expect_failure=False)
-    assert result['changed'] and lock_record(state)['pid'] == os.getppid()
+    assert result['changed'] is False and result['lock']['held'] and lock_record(state)['pid'] == os.getppid()
     assert len(warnings) == 1
     assert 'took over the stale lock' in warnings[0] and 'pid %d' % dead.pid in warnings[0]
     assert 'is gone' in warnings[0] and 'other.yml' in warnings[0]
@@ -180,7 +181,7 @@ def test_a_killed_unreaped_holder_is_stale(state, run_module, warnings):
         time.sleep(0.01)
     try:
         result = run_module(aci_state_dir.main, held(state, lock_timeout=0), expect_failure=False)
-        assert result['changed'] and 'has exited' in warnings[0]
+        assert result['changed'] is False and 'has exited' in warnings[0]
     finally:
         zombie.wait()
 
@@ -190,7 +191,7 @@ def test_a_reused_pid_is_not_the_holder(state, run_module, warnings, sleeper):
     real = statelock.process(other.pid)['start_time']
     write_lock(state, other.pid, start_time=real - 1000)
     result = run_module(aci_state_dir.main, held(state, lock_timeout=0), expect_failure=False)
-    assert result['changed'] and lock_record(state)['pid'] == os.getppid()
+    assert result['changed'] is False and result['lock']['held'] and lock_record(state)['pid'] == os.getppid()
     assert 'now belongs to another process' in warnings[0]
 
 
@@ -229,7 +230,7 @@ def test_waits_for_a_holder_that_ends(state, run_module, warnings, sleeper):
 
     threading.Thread(target=end_it).start()
     result = run_module(aci_state_dir.main, held(state, lock_timeout=10), expect_failure=False)
-    assert result['changed'] and lock_record(state)['pid'] == os.getppid()
+    assert result['changed'] is False and result['lock']['held'] and lock_record(state)['pid'] == os.getppid()
     assert 1.0 <= result['lock']['waited'] < 3, result['lock']
     assert 'pid %d' % other.pid in warnings[0]
 
@@ -258,16 +259,16 @@ def test_released_by_another_run_warns_and_keeps(state, run_module, warnings, sl
 
 def test_check_mode_writes_nothing(state, tmp_path, run_module):
     result = run_module(aci_state_dir.main, held(state), check_mode=True, diff=True, expect_failure=False)
-    assert result['changed'] is True and result['lock']['pid'] == os.getppid()
+    assert result['changed'] is False and result['lock']['pid'] == os.getppid()
     assert result['diff']['before']['lock'] == 'free' and result['diff']['after']['lock'].startswith('held by this')
     assert list(state.iterdir()) == []
     missing = tmp_path / 'missing'
     assert run_module(aci_state_dir.main, held(missing), check_mode=True)['changed'] and not missing.exists()
-    # Held for real, then a dry run of the same run: nothing to do; a dry release would change.
+    # Held for real, then a dry run of the same run: nothing to do, and a dry release writes nothing.
     run_module(aci_state_dir.main, held(state), expect_failure=False)
     record = lock_record(state)
     assert run_module(aci_state_dir.main, held(state), check_mode=True)['changed'] is False
-    assert run_module(aci_state_dir.main, released(state), check_mode=True)['changed'] is True
+    assert run_module(aci_state_dir.main, released(state), check_mode=True)['changed'] is False
     assert lock_record(state) == record
 
 
@@ -283,7 +284,7 @@ def test_check_mode_still_fails_beside_a_live_run(state, run_module, sleeper):
 def test_a_lock_file_that_is_no_record_is_stale(state, run_module, warnings, content):
     (state / '.lock').write_bytes(content)
     result = run_module(aci_state_dir.main, held(state, lock_timeout=0), expect_failure=False)
-    assert result['changed'] and lock_record(state)['pid'] == os.getppid()
+    assert result['changed'] is False and result['lock']['held'] and lock_record(state)['pid'] == os.getppid()
     assert 'is not a lock record' in warnings[0]
 
 
