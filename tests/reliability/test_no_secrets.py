@@ -3,8 +3,9 @@
 A real ansible-playbook run (connection local, into a temporary directory) keeps a CA with an
 encrypted key, issues a leaf from it, and makes a protected GPG key with a secret-key backup; then
 it gives that CA key and that secret key back as module parameters (as a vault would), and signs
-an image with the protected key. Its whole output, registered results included (printed by
-debug), is searched.
+an image with the protected key. A second run does what site.yml does with the pki and publish
+roles. The whole output of each, diffs and registered results included (printed by debug), is
+searched.
 """
 
 import os
@@ -84,28 +85,79 @@ PLAYBOOK = """
       loop: ["{{ ca }}", "{{ leaf }}", "{{ gpg }}", "{{ ca_given }}", "{{ gpg_given }}", "{{ built }}", "{{ signed }}"]
 """
 MARKERS = ['PRIVATE KEY-----', 'PGP PRIVATE KEY BLOCK']
+# The roles as site.yml runs them, with the controller as the one host: a CA with an encrypted key
+# and a certificate from it (pki), a protected signing key that signs a published image (publish).
+ROLES_PLAYBOOK = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    pki_dir: "{{ d }}/pki"
+    pki_ca_passphrase: "{{ ca_pass }}"
+    pki_ca_key_type: ecdsa
+    pki_key_type: ecdsa
+    pki_tls_dir: "{{ d }}/tls"
+    pki_subject_alt_names: [registry.no-secrets.test]
+    publish_domain: registry.no-secrets.test
+    publish_webroot: "{{ d }}/webroot"
+    publish_build_dir: "{{ d }}/build"
+    publish_gnupghome: "{{ d }}/gnupg"
+    publish_signing_key: {name_real: no-secrets role signer, algorithm: rsa2048}
+    publish_signing_passphrase: "{{ gpg_pass }}"
+    publish_images:
+      - {name: app, version: v1, rootfs: "{{ d }}/rootfs", manifest: {exec: [/hello], user: "0", group: "0"}}
+  pre_tasks:
+    - ansible.builtin.file:
+        path: "{{ d }}/rootfs"
+        state: directory
+        mode: "0755"
+    - ansible.builtin.copy:
+        content: "hello\\n"
+        dest: "{{ d }}/rootfs/hello"
+        mode: "0755"
+  roles:
+    - aci.registry.pki
+    - aci.registry.publish
+"""
 
 
-def test_playbook_output_at_vvv_holds_no_passphrase_and_no_private_key(tmp_path):
-    (tmp_path / 'play.yml').write_text(PLAYBOOK)
+def run_vvv(tmp_path, playbook):
+    """``ansible-playbook -vvv --diff`` of ``playbook`` with both passphrases set; its whole output."""
+    (tmp_path / 'play.yml').write_text(playbook)
     (tmp_path / 'out').mkdir()
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / '.build' / 'collections'),
                ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_NOCOLOR='1', ANSIBLE_HOME=str(tmp_path / 'home'))
     bindir = os.path.dirname(sys.executable)
     proc = subprocess.run(
-        [os.path.join(bindir, 'ansible-playbook'), '-vvv', '-i', 'localhost,', str(tmp_path / 'play.yml'),
+        [os.path.join(bindir, 'ansible-playbook'), '-vvv', '--diff', '-i', 'localhost,', str(tmp_path / 'play.yml'),
          '-e', 'd=%s ca_pass=%s gpg_pass=%s ansible_python_interpreter=%s' % (tmp_path / 'out', CA_PASS, GPG_PASS, sys.executable)],
-        capture_output=True, text=True, env=env, timeout=120, check=False)
+        capture_output=True, text=True, env=env, timeout=300, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
+    return out
+
+
+def assert_no_secret(out, what):
+    labels = {CA_PASS: 'CA passphrase', GPG_PASS: 'GPG passphrase', MARKERS[0]: 'PEM private key',
+              MARKERS[1]: 'PGP private key'}
+    leaks = {label: out.count(s) for s, label in labels.items()}
+    figures.record('security', 'no secret in -vvv --diff output (%s): lines searched' % what, len(out.splitlines()), 'lines')
+    for label, n in leaks.items():
+        figures.record('security', 'no secret in -vvv --diff output (%s): %s' % (what, label), n, 'occurrences', ok=n == 0)
+    assert not any(leaks.values()), leaks
+
+
+def test_module_output_at_vvv_holds_no_passphrase_and_no_private_key(tmp_path):
+    out = run_vvv(tmp_path, PLAYBOOK)
     # The run really made the secrets it must not show.
     assert '-----BEGIN ENCRYPTED PRIVATE KEY-----' in (tmp_path / 'out' / 'ca.key').read_text()
     assert 'PGP PRIVATE KEY BLOCK' in (tmp_path / 'out' / 'secret.asc').read_text()
     assert (tmp_path / 'out' / 'no-secrets.aci.asc').exists()
-    labels = {CA_PASS: 'CA passphrase', GPG_PASS: 'GPG passphrase', MARKERS[0]: 'PEM private key',
-              MARKERS[1]: 'PGP private key'}
-    leaks = {label: out.count(s) for s, label in labels.items()}
-    figures.record('security', 'no secret in -vvv output: lines searched', len(out.splitlines()), 'lines')
-    for what, n in leaks.items():
-        figures.record('security', 'no secret in -vvv output: %s' % what, n, 'occurrences', ok=n == 0)
-    assert not any(leaks.values()), leaks
+    assert_no_secret(out, 'modules')
+
+
+def test_role_output_at_vvv_holds_no_passphrase_and_no_private_key(tmp_path):
+    out = run_vvv(tmp_path, ROLES_PLAYBOOK)
+    assert '-----BEGIN ENCRYPTED PRIVATE KEY-----' in (tmp_path / 'out' / 'pki' / 'ca.key').read_text()
+    assert (tmp_path / 'out' / 'webroot' / 'app' / 'v1-linux-amd64.aci.asc').exists()
+    assert_no_secret(out, 'pki and publish roles')
