@@ -13,6 +13,7 @@ before the removal). So is a latest signature and image that do not match each o
 matches the signature of the version it is: the alias moved between the two requests, which no
 server can prevent (a client that fetches by version never meets it)."""
 
+import hashlib
 import itertools
 import json
 import os
@@ -36,6 +37,8 @@ CONTEXT = ssl.create_default_context()
 lock = threading.Lock()
 latencies, errors, counts = [], {}, {'requests': 0, 'images': 0, 'verified': 0}
 allowed = {}
+# What the first few mismatches looked like, so that a failure explains itself.
+mismatches = []
 
 if REPLICAS:
     _resolve, _turn = socket.getaddrinfo, itertools.count()
@@ -77,6 +80,11 @@ def get(url, headers=None):
 
 
 def verify(gnupghome, image, signature):
+    return gpg_verify(gnupghome, image, signature)[0]
+
+
+def gpg_verify(gnupghome, image, signature):
+    """(verified, gpg's stderr)."""
     with tempfile.TemporaryDirectory() as d:
         with open(os.path.join(d, 'i'), 'wb') as f:
             f.write(image)
@@ -84,7 +92,24 @@ def verify(gnupghome, image, signature):
             f.write(signature)
         done = subprocess.run(['gpg', '--homedir', gnupghome, '--batch', '--verify',
                                os.path.join(d, 's'), os.path.join(d, 'i')], capture_output=True, check=False)
-        return done.returncode == 0
+        return done.returncode == 0, done.stderr.decode(errors='replace')[-400:]
+
+
+def mismatch(gnupghome, version, statuses, image, signature, sig_url, image_url):
+    """A mismatch seen: verified again from the same bytes and from a fresh download, and described."""
+    again, stderr = gpg_verify(gnupghome, image, signature)
+    s_sig, now_sig = get(sig_url)
+    s_img, now_img = get(image_url)
+    with lock:
+        if len(mismatches) < 5:
+            mismatches.append(dict(
+                version=version, statuses=statuses, image_bytes=len(image), signature_bytes=len(signature),
+                image_sha256=hashlib.sha256(image).hexdigest()[:16],
+                now=dict(statuses=[s_sig, s_img], image_bytes=len(now_img),
+                         image_sha256=hashlib.sha256(now_img).hexdigest()[:16],
+                         same_signature=now_sig == signature, verifies=verify(gnupghome, now_img, now_sig)),
+                same_bytes_verify_on_retry=again, gpg=stderr))
+    return again
 
 
 # The test creates this file when its publish is over: the load spans the whole publish, bounded by SECONDS.
@@ -150,6 +175,9 @@ def worker(gnupghome, end):
                 counts['verified'] += 1
         elif version == 'latest' and straddled(gnupghome, url, head, versions):
             note(STRADDLED)
+        elif mismatch(gnupghome, version, [s1, s2, s3], head + rest, sig, sig_url, image_url):
+            # The bytes were right and the check failed: an error of its own kind, so a failure says which.
+            err('gpg failed on bytes that verify on retry')
         else:
             err('image does not match signature')
         s4, _keys = get(BASE + '/pubkeys.gpg')
@@ -158,14 +186,17 @@ def worker(gnupghome, end):
 
 
 def main():
-    gnupghome = tempfile.mkdtemp()
     status, keys = get(BASE + '/pubkeys.gpg')
     if status != 200:
         print(json.dumps({'fatal': 'pubkeys.gpg: %s' % status}))
         return
-    subprocess.run(['gpg', '--homedir', gnupghome, '--batch', '--import'], input=keys, capture_output=True, check=True)
+    # One keyring per thread: gpg processes sharing a home contend for its locks and trust database.
+    homes = [tempfile.mkdtemp() for _thread in range(THREADS)]
+    for gnupghome in homes:
+        subprocess.run(['gpg', '--homedir', gnupghome, '--batch', '--import'], input=keys, capture_output=True,
+                       check=True)
     end = time.monotonic() + SECONDS
-    threads = [threading.Thread(target=worker, args=(gnupghome, end)) for _thread in range(THREADS)]
+    threads = [threading.Thread(target=worker, args=(gnupghome, end)) for gnupghome in homes]
     for t in threads:
         t.start()
     for t in threads:
@@ -174,7 +205,7 @@ def main():
 
     def pick(q):
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
-    print(json.dumps(dict(counts, errors=errors, allowed=allowed, p50=pick(0.50), p99=pick(0.99))))
+    print(json.dumps(dict(counts, errors=errors, allowed=allowed, mismatches=mismatches, p50=pick(0.50), p99=pick(0.99))))
 
 
 main()
