@@ -7,7 +7,9 @@ import os
 import stat
 
 import pytest
+import yaml
 
+from ansible_collections.aci.registry.plugins.doc_fragments import aci_manifest
 from ansible_collections.aci.registry.plugins.module_utils import aci, build
 from ansible_collections.aci.registry.plugins.module_utils.manifest import MANIFEST_OPTIONS
 
@@ -367,6 +369,14 @@ EVERY_MANIFEST_FIELD = dict(
 def test_every_manifest_option_has_a_field_of_the_manifest_option():
     assert set(build.manifest_argument_spec()) == set(MANIFEST_OPTIONS) - {'name', 'labels'}
     assert set(EVERY_MANIFEST_FIELD) == set(build.manifest_argument_spec())
+
+
+def test_the_manifest_option_is_documented_as_the_separate_options_are():
+    # The fragment holds the text twice (ansible-test reads it as one literal): the copies must not drift.
+    options = yaml.safe_load(aci_manifest.ModuleDocFragment.DOCUMENTATION)['options']
+    suboptions = options.pop('manifest')['suboptions']
+    assert suboptions == options
+    assert set(options) == set(build.manifest_argument_spec())
 
 
 @pytest.mark.parametrize('source', ['rootfs', 'from_aci'])
