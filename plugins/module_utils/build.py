@@ -16,6 +16,54 @@ from ansible_collections.aci.registry.plugins.module_utils.manifest import (
 )
 
 
+def manifest_argument_spec():
+    """aci_build's options that set manifest fields (MANIFEST_OPTIONS but _OUTSIDE_MANIFEST), each
+    an option of its own and, all together, the suboptions of ``manifest``. A new dict on every call, because
+    AnsibleModule may fill in a spec it validates."""
+    return dict(
+        exec=dict(type='list', elements='str'),
+        user=dict(type='str'),
+        group=dict(type='str'),
+        supplementary_gids=dict(type='list', elements='int'),
+        environment=dict(type='dict'),
+        working_directory=dict(type='str'),
+        ports=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str', required=True),
+            protocol=dict(type='str', default='tcp'),
+            port=dict(type='int', required=True),
+            count=dict(type='int'),
+            socket_activated=dict(type='bool'),
+        )),
+        mount_points=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str', required=True),
+            path=dict(type='str', required=True),
+            read_only=dict(type='bool'),
+        )),
+        event_handlers=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str', required=True, choices=['pre-start', 'post-stop']),
+            exec=dict(type='list', elements='str', required=True),
+        )),
+        isolators=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str', required=True),
+            value=dict(type='raw', required=True),
+        )),
+        annotations=dict(type='dict'),
+        dependencies=dict(type='list', elements='dict', options=dict(
+            image_name=dict(type='str', required=True),
+            image_id=dict(type='str'),
+            labels=dict(type='dict'),
+            size=dict(type='int'),
+        )),
+    )
+
+
+#: The manifest options that stay options of their own, never part of ``manifest``.
+_OUTSIDE_MANIFEST = ('name', 'labels')
+
+#: Each option ``manifest`` holds too is given one way or the other, never both.
+MANIFEST_EXCLUSIVE = [('manifest', option) for option in MANIFEST_OPTIONS if option not in _OUTSIDE_MANIFEST]
+
+
 def _refuse_dest_inside(params):
     dest = os.path.abspath(params['dest'])
     for tree in (params['rootfs'], params['src']):
@@ -44,6 +92,8 @@ class BuiltImage(aci_dest.ImageFile):
             raise ManifestError(['name: required when building from rootfs, programs or files (an AC Identifier '
                                  'such as registry.example.com/app)'], 'the options')
         options = dict((option, params[option]) for option in MANIFEST_OPTIONS)
+        # The manifest option holds the same options in one dict (mutually exclusive with each of them).
+        options.update(params['manifest'] or {})
         manifest = manifest_from_options(options, base=source.manifest)
         self.warnings.extend(validate_manifest(manifest, source='the resulting manifest'))
         return aci.Image(manifest, source, owner_root=params['owner_root'])

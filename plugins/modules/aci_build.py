@@ -104,140 +104,12 @@ options:
         C(aarch64), C(armv6l), C(armv7l), C(ppc64le) or C(s390x).
       - Quote versions (V("3.10")) so YAML does not turn them into numbers.
     type: dict
-  exec:
-    description:
-      - The command the image runs, as a list; the executable should be an absolute path inside
-        the rootfs. Replaces C(app.exec).
-    type: list
-    elements: str
-  user:
-    description:
-      - User to run the app as; a name, a numeric UID, or an absolute path whose owner is used.
-      - Required (with O(group)) whenever the manifest has an C(app).
-    type: str
-  group:
-    description:
-      - Group to run the app as; a name, a numeric GID, or an absolute path whose group is used.
-    type: str
-  supplementary_gids:
-    description:
-      - Additional group IDs of the app process. Replaces C(app.supplementaryGIDs).
-    type: list
-    elements: int
-  environment:
-    description:
-      - Environment variables of the app; merged by name, a V(null) value removes a variable.
-      - Names start with a letter or C(_) and go on with letters, digits, C(_), C(.) or C(-).
-    type: dict
-  working_directory:
-    description:
-      - Absolute path of the app's working directory.
-    type: str
-  ports:
-    description:
-      - Ports the app listens on. Replaces C(app.ports).
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: Port name, an AC Name (lower-case letters, digits and C(-)), for example C(client).
-        type: str
-        required: true
-      protocol:
-        description: Transport protocol, usually C(tcp) or C(udp).
-        type: str
-        default: tcp
-      port:
-        description: Port number, 1 to 65535.
-        type: int
-        required: true
-      count:
-        description: Number of consecutive ports starting at O(ports[].port).
-        type: int
-      socket_activated:
-        description: Whether the app expects the port as a socket-activated file descriptor.
-        type: bool
-  mount_points:
-    description:
-      - Places where the app expects volumes. Replaces C(app.mountPoints).
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: Mount point name, an AC Name.
-        type: str
-        required: true
-      path:
-        description: Absolute path inside the image.
-        type: str
-        required: true
-      read_only:
-        description: Whether the volume is mounted read-only.
-        type: bool
-  event_handlers:
-    description:
-      - Commands run before the app starts (C(pre-start)) or after it stops (C(post-stop)).
-        Replaces C(app.eventHandlers).
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: When to run.
-        type: str
-        required: true
-        choices: [pre-start, post-stop]
-      exec:
-        description: The command, as a list.
-        type: list
-        elements: str
-        required: true
-  isolators:
-    description:
-      - Isolators as appc defines them, for example C(resource/memory) with value
-        C({"limit":"512M"}) or C(os/linux/capabilities-retain-set) with value
-        C({"set":["CAP_NET_BIND_SERVICE"]}). Replaces C(app.isolators).
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: Isolator name, an AC Identifier.
-        type: str
-        required: true
-      value:
-        description: Isolator value, as the spec defines it for that isolator.
-        type: raw
-        required: true
-  annotations:
-    description:
-      - Annotations; merged by name, a V(null) value removes one.
-      - C(created) must be an RFC 3339 date-time; C(homepage) and C(documentation) must be http or
-        https URLs. C(created) also becomes the mtime of the manifest entry (otherwise 0), so it
-        does not make builds differ unless it changes.
-    type: dict
-  dependencies:
-    description:
-      - Images whose files are laid down before this one's. Replaces C(dependencies).
-    type: list
-    elements: dict
-    suboptions:
-      image_name:
-        description: Name of the dependency, an AC Identifier.
-        type: str
-        required: true
-      image_id:
-        description: Image ID the dependency must have, C(sha512-) followed by hex digits.
-        type: str
-      labels:
-        description: Labels the dependency must have.
-        type: dict
-      size:
-        description: Size of the dependency in bytes.
-        type: int
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files  # not ansible.builtin.: ansible-core 2.19 resolves that to the files fragment
   - ansible.builtin.files
   - aci.registry.aci_output
+  - aci.registry.aci_manifest
 seealso:
   - name: appc image format
     description: The App Container Image specification.
@@ -345,46 +217,16 @@ def argument_spec():
         )),
         name=dict(type='str'),
         labels=dict(type='dict'),
-        exec=dict(type='list', elements='str'),
-        user=dict(type='str'),
-        group=dict(type='str'),
-        supplementary_gids=dict(type='list', elements='int'),
-        environment=dict(type='dict'),
-        working_directory=dict(type='str'),
-        ports=dict(type='list', elements='dict', options=dict(
-            name=dict(type='str', required=True),
-            protocol=dict(type='str', default='tcp'),
-            port=dict(type='int', required=True),
-            count=dict(type='int'),
-            socket_activated=dict(type='bool'),
-        )),
-        mount_points=dict(type='list', elements='dict', options=dict(
-            name=dict(type='str', required=True),
-            path=dict(type='str', required=True),
-            read_only=dict(type='bool'),
-        )),
-        event_handlers=dict(type='list', elements='dict', options=dict(
-            name=dict(type='str', required=True, choices=['pre-start', 'post-stop']),
-            exec=dict(type='list', elements='str', required=True),
-        )),
-        isolators=dict(type='list', elements='dict', options=dict(
-            name=dict(type='str', required=True),
-            value=dict(type='raw', required=True),
-        )),
-        annotations=dict(type='dict'),
-        dependencies=dict(type='list', elements='dict', options=dict(
-            image_name=dict(type='str', required=True),
-            image_id=dict(type='str'),
-            labels=dict(type='dict'),
-            size=dict(type='int'),
-        )),
+        manifest=dict(type='dict', options=build.manifest_argument_spec()),
+        **build.manifest_argument_spec()
     )
 
 
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
-        mutually_exclusive=[('src', 'rootfs', 'from_aci'), ('from_aci', 'programs'), ('from_aci', 'files')],
+        mutually_exclusive=[('src', 'rootfs', 'from_aci'), ('from_aci', 'programs'), ('from_aci', 'files')]
+        + build.MANIFEST_EXCLUSIVE,
         required_one_of=[('src', 'rootfs', 'from_aci', 'programs', 'files')],
         supports_check_mode=True,
         add_file_common_args=True,

@@ -7,8 +7,11 @@ import os
 import stat
 
 import pytest
+import yaml
 
-from ansible_collections.aci.registry.plugins.module_utils import aci
+from ansible_collections.aci.registry.plugins.doc_fragments import aci_manifest
+from ansible_collections.aci.registry.plugins.module_utils import aci, build
+from ansible_collections.aci.registry.plugins.module_utils.manifest import MANIFEST_OPTIONS
 
 LABELS = {'version': '1.0.0', 'os': 'linux', 'arch': 'amd64'}
 
@@ -349,3 +352,59 @@ def test_an_unwritable_dest_directory_fails_in_check_mode_too(monkeypatch, run, 
     result = run(build_args(rootfs, out / 'hello.aci'), check_mode=check_mode, expect_failure=True)
     assert result['msg'] == 'Cannot write %s: directory %s is not writable by this user.' % (out / 'hello.aci', out)
     assert files_in(out) == []
+
+
+# Every manifest option once, so the manifest option is shown to carry each of them.
+EVERY_MANIFEST_FIELD = dict(
+    exec=['/usr/bin/hello', '--serve'], user='1000', group='1000', supplementary_gids=[5, 6],
+    environment={'MODE': 'production'}, working_directory='/srv',
+    ports=[{'name': 'http', 'port': 8080}], mount_points=[{'name': 'data', 'path': '/srv/data', 'read_only': True}],
+    event_handlers=[{'name': 'pre-start', 'exec': ['/usr/bin/hello', '--check']}],
+    isolators=[{'name': 'resource/memory', 'value': {'limit': '512M'}}],
+    annotations={'homepage': 'https://example.com'},
+    dependencies=[{'image_name': 'example.com/base', 'labels': {'version': '1'}}],
+)
+
+
+def test_every_manifest_option_has_a_field_of_the_manifest_option():
+    assert set(build.manifest_argument_spec()) == set(MANIFEST_OPTIONS) - {'name', 'labels'}
+    assert set(EVERY_MANIFEST_FIELD) == set(build.manifest_argument_spec())
+
+
+def test_the_manifest_option_is_documented_as_the_separate_options_are():
+    # The fragment holds the text twice (ansible-test reads it as one literal): the copies must not drift.
+    options = yaml.safe_load(aci_manifest.ModuleDocFragment.DOCUMENTATION)['options']
+    suboptions = options.pop('manifest')['suboptions']
+    assert suboptions == options
+    assert set(options) == set(build.manifest_argument_spec())
+
+
+@pytest.mark.parametrize('source', ['rootfs', 'from_aci'])
+def test_the_manifest_option_builds_the_image_the_separate_options_build(run, tmp_path, rootfs, source):
+    base = dict(dest=str(tmp_path / 'base.aci'), rootfs=str(rootfs), name='example.com/base', labels=LABELS,
+                exec=['/bin/true'], user='0', group='0')
+    run(base, expect_failure=False)
+    tree = dict(rootfs=str(rootfs)) if source == 'rootfs' else dict(from_aci=base['dest'])
+    common = dict(tree, name='example.com/hello', labels=LABELS)
+    separate = run(dict(common, dest=str(tmp_path / 'separate.aci'), **EVERY_MANIFEST_FIELD), expect_failure=False)
+    together = run(dict(common, dest=str(tmp_path / 'together.aci'), manifest=EVERY_MANIFEST_FIELD),
+                   expect_failure=False)
+    assert together['manifest'] == separate['manifest']
+    assert together['manifest']['app']['supplementaryGIDs'] == [5, 6]
+    assert together['image_id'] == separate['image_id']
+    assert (tmp_path / 'together.aci').read_bytes() == (tmp_path / 'separate.aci').read_bytes()
+
+
+def test_the_manifest_option_excludes_each_separate_option(run, tmp_path, rootfs):
+    args = dict(rootfs=str(rootfs), dest=str(tmp_path / 'x.aci'), name='example.com/hello',
+                manifest={'exec': ['/usr/bin/hello']}, user='0')
+    result = run(args, expect_failure=True)
+    assert 'mutually exclusive: manifest|user' in result['msg']
+    assert files_in(tmp_path) == ['rootfs']
+
+
+def test_a_misspelt_field_of_the_manifest_option_is_named(run, tmp_path, rootfs):
+    args = dict(rootfs=str(rootfs), dest=str(tmp_path / 'x.aci'), name='example.com/hello',
+                manifest={'exce': ['/usr/bin/hello'], 'user': '0', 'group': '0'})
+    result = run(args, expect_failure=True)
+    assert 'manifest' in result['msg'] and 'exce' in result['msg']
