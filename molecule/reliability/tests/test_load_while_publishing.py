@@ -77,7 +77,7 @@ def test_load_while_publishing(hosts_in, groups):
         result = under_load(client, groups['aci_clients'][0], 'v0.0.2', 'v0.0.1')
     record('load while publishing', result)
     assert result['images'] > 0
-    assert result['errors'] == {}, (result['errors'], result['mismatches'])
+    assert result['errors'] == {}, json.dumps([result['errors'], result['mismatches']], indent=1)
     assert result['verified'] == result['images'] - result['allowed'].get(STRADDLED, 0)
 
 
@@ -90,5 +90,5 @@ def test_two_replicas_rolling_one_at_a_time(hosts_in, groups):
     result = under_load(client, groups['aci_clients'][0], 'v0.0.3', 'v0.0.2', replicas, ['-e', 'aci_registry_serial=1'])
     record('two replicas, serial 1', result)
     assert result['images'] > 0
-    assert result['errors'] == {}, (result['errors'], result['mismatches'])
+    assert result['errors'] == {}, json.dumps([result['errors'], result['mismatches']], indent=1)
     assert result['verified'] == result['images'] - result['allowed'].get(STRADDLED, 0)
