@@ -174,3 +174,17 @@ def test_per_os_variables_are_read_in_the_one_order_not_included(role):
     if per_os:
         assert load(role_file(role, 'vars', 'main.yml')).get('__%s_os_files' % role) == OS_FILES
         assert "lookup('ansible.builtin.first_found', files=__%s_os_files" % role in tasks
+
+
+def _shape(spec):
+    """What validation depends on in an argument spec: each option's type, elements and sub-options."""
+    return {name: (option.get('type', 'str'), option.get('elements'), _shape(option.get('options') or {}))
+            for name, option in spec.items()}
+
+
+def test_publish_images_manifest_takes_what_aci_build_takes():
+    # The role passes item.manifest to aci_build as it is: both must accept the same fields.
+    from ansible_collections.aci.registry.plugins.module_utils import build
+    with open(role_file('publish', 'meta', 'argument_specs.yml')) as f:
+        images = yaml.safe_load(f)['argument_specs']['main']['options']['publish_images']
+    assert _shape(images['options']['manifest']['options']) == _shape(build.manifest_argument_spec())
