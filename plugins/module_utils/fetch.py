@@ -9,14 +9,10 @@ beside it, as the registry serves and signs them now.
 from __future__ import annotations
 
 import os
-from urllib.error import HTTPError, URLError
 
-from ansible.module_utils.common.text.formatters import human_to_bytes
-from ansible.module_utils.urls import open_url
 
-from ansible_collections.aci.registry.plugins.module_utils import aci, converge, discovery, files, gpg
+from ansible_collections.aci.registry.plugins.module_utils import aci, converge, discovery, files, gpg, https
 
-_CHUNK = 1024 * 1024
 # A detached armored signature or a one-key pubkeys file is a few KiB; anything far larger is not one.
 _SMALL_LIMIT = 1024 * 1024
 _USER_AGENT = 'aci.registry-aci_fetch'
@@ -55,67 +51,28 @@ class FetchedImage(converge.Resource):
 
     # -- HTTP ------------------------------------------------------------------------------------
 
-    def _open(self, url):
-        if not url.startswith('https://'):
-            raise FetchError('refusing %s: discovery must lead to https:// URLs' % url, url=url)
+    @property
+    def client(self):
         p = self.module.params
-        try:
-            # validate_certs is never False here: trust comes from the system store or ca_path.
-            response = open_url(url, validate_certs=True, ca_path=p['ca_path'], timeout=p['timeout'],
-                                http_agent=_USER_AGENT, follow_redirects='safe')
-        except HTTPError as e:
-            raise FetchError('%s answered HTTP %d %s' % (url, e.code, e.reason), url=url, status=e.code)
-        except URLError as e:
-            raise FetchError('cannot fetch %s: %s. Check the name resolves, the registry listens on port %d '
-                             'and its certificate is issued by a CA this host trusts (install it with the '
-                             'aci.registry.ca_trust role, or give ca_path).' % (url, e.reason, p['port']), url=url)
-        except OSError as e:
-            raise FetchError('cannot fetch %s: %s' % (url, e), url=url)
-        # A redirect is followed to any https:// URL, as rkt follows it (the signature, not the
-        # host, is what is trusted), but never down to plain http://.
-        final = response.geturl()
-        if not final.startswith('https://'):
-            response.close()
-            raise FetchError('refusing %s: it redirects to %s, which is not https://' % (url, final), url=url)
-        return response
-
-    def _read(self, response, url, size):
-        try:
-            return response.read(size)
-        except OSError as e:  # a timeout or a reset while the body was arriving
-            raise FetchError('%s stopped sending: %s (timeout is %d seconds). Nothing was written.'
-                             % (url, str(e) or type(e).__name__, self.module.params['timeout']), url=url)
+        return https.Client(ca_path=p['ca_path'], timeout=p['timeout'], port=p['port'], agent=_USER_AGENT)
 
     def get_page(self, url):
         """Discovery page text; ``None`` for a 404, which makes discovery walk up the path."""
+        client = self.client
         try:
-            response = self._open(url)
-        except FetchError as e:
+            response = client.open(url)
+        except https.HttpsError as e:
             if e.details.get('status') == 404:
                 return None
             raise
-        return self._read(response, url, _SMALL_LIMIT).decode('utf-8', 'replace')
+        return client.read(response, url, _SMALL_LIMIT).decode('utf-8', 'replace')
 
     def get_small(self, url, what):
-        data = self._read(self._open(url), url, _SMALL_LIMIT + 1)
-        if len(data) > _SMALL_LIMIT:
-            raise FetchError('%s is over %d bytes: not a %s' % (url, _SMALL_LIMIT, what), url=url)
-        return data
+        return self.client.get(url, _SMALL_LIMIT, what)
 
     def download(self, url, f):
-        response = self._open(url)
-        size = 0
-        while True:
-            chunk = self._read(response, url, _CHUNK)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > self.max_size:
-                response.close()
-                raise FetchError('%s is larger than max_size (%d bytes); stopped after %d bytes and wrote nothing. '
-                                 'Raise max_size if the image really is that large.' % (url, self.max_size, size),
-                                 url=url)
-            f.write(chunk)
+        client = self.client
+        https.copy_body(client.open(url), url, f, self.max_size, client.timeout)
 
     # -- trust -----------------------------------------------------------------------------------
 
@@ -183,19 +140,11 @@ class FetchedImage(converge.Resource):
     def current(self):
         return dict(signature=files.read_bytes(self.signature_path))
 
-    def _parse_max_size(self):
-        given = self.params['max_size']
-        try:
-            size = human_to_bytes(given)
-        except ValueError as e:
-            raise FetchError('max_size %r is not a size: %s. Give bytes or a size with a unit, such as 512M or 4G.'
-                             % (given, e))
-        if size <= 0:
-            raise FetchError('max_size must be more than 0 bytes (it is %r).' % given)
-        return size
-
     def desired(self, current):
-        self.max_size = self._parse_max_size()
+        try:
+            self.max_size = https.parse_max_size(self.params['max_size'])
+        except https.HttpsError as e:
+            raise FetchError(e.msg)
         # Here, not only when writing: check mode must fail where the run would, and before any download.
         files.check_writable_dir(self.module, self.dest)
         if self.params['key_fingerprint']:

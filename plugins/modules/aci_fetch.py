@@ -69,17 +69,10 @@ options:
         spaces allowed), like answering rkt's fingerprint prompt.
       - With O(trusted_key) or O(trusted_key_path), the signer must also have this fingerprint.
     type: str
-  ca_path:
-    description: A PEM CA bundle to trust instead of the system trust store.
-    type: path
   port:
     description: HTTPS port of the registry. rkt only ever uses 443; other ports are for tests.
     type: int
     default: 443
-  timeout:
-    description: Seconds to wait for each HTTP response.
-    type: int
-    default: 30
   max_size:
     description:
       - The largest image to download, in bytes or with a unit (V(512M), V(4G)).
@@ -94,6 +87,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - aci.registry.https_client
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files  # not ansible.builtin.: ansible-core 2.19 resolves that to the files fragment
   - ansible.builtin.files
@@ -181,7 +175,7 @@ dest:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aci.registry.plugins.module_utils import converge, fetch
+from ansible_collections.aci.registry.plugins.module_utils import converge, fetch, https
 
 
 def main():
@@ -196,11 +190,10 @@ def main():
             trusted_key_path=dict(type='path'),
             # A fingerprint is public: it names the key, it does not unlock it.
             key_fingerprint=dict(type='str', no_log=False),
-            ca_path=dict(type='path'),
             port=dict(type='int', default=443),
-            timeout=dict(type='int', default=30),
             max_size=dict(type='str', default='4G'),
             force=dict(type='bool', default=False),
+            **https.argument_spec()
         ),
         mutually_exclusive=[('trusted_key', 'trusted_key_path')],
         required_one_of=[('trusted_key', 'trusted_key_path', 'key_fingerprint')],

@@ -17,6 +17,7 @@ from plugins.modules import test_aci_fetch as base
 from plugins.modules.test_aci_fetch import fetch_args, pki, registry, signer  # noqa: F401  pylint: disable=unused-import
 
 from ansible_collections.aci.registry.plugins.module_utils import gpg as g
+from ansible_collections.aci.registry.tests.unit.plugins.https_server import Handler
 from ansible_collections.aci.registry.plugins.modules import aci_fetch
 
 pytestmark = base.pytestmark
@@ -30,7 +31,7 @@ ENDLESS_CAP = 64 * 1024 * 1024
 def misbehave(monkeypatch):
     """``misbehave(path, action)``: the registry answers requests for ``path`` with ``action(handler)``."""
     actions = {}
-    plain_get = base.Handler.do_GET
+    plain_get = Handler.do_GET
 
     def do_get(handler):
         path = handler.path.split('?')[0]
@@ -38,14 +39,14 @@ def misbehave(monkeypatch):
             return actions[path](handler)
         return plain_get(handler)
 
-    monkeypatch.setattr(base.Handler, 'do_GET', do_get)
+    monkeypatch.setattr(Handler, 'do_GET', do_get)
     return actions.__setitem__
 
 
 @pytest.fixture
 def plain_http(registry):
     """The same web root over plain HTTP, on another port: where a downgrade redirect points."""
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), base.Handler)
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
     server.root, server.requests, server.honest = str(registry['root']), [], True
     thread = threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=0.02), daemon=True)
     thread.start()

@@ -2,73 +2,26 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """aci_fetch against a real HTTPS registry on loopback: real TLS, real gpg, real ACIs."""
 
-import datetime
-import http.server
 import os
 import shutil
-import ssl
 import subprocess
 import tempfile
-import threading
-import urllib.parse
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from ansible_collections.aci.registry.plugins.module_utils import gpg as g
 from ansible_collections.aci.registry.plugins.module_utils import webroot
 from ansible_collections.aci.registry.plugins.modules import aci_build, aci_fetch, aci_webroot
+from ansible_collections.aci.registry.tests.unit.plugins.https_server import Server, make_pki
 
 pytestmark = pytest.mark.skipif(not (shutil.which('gpg') and g.HAS_GNUPG), reason='needs gpg and python-gnupg')
 
 DOMAIN = 'localhost'
 
 
-def _cert(subject, issuer_key, key, issuer=None, ca=False):
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (x509.CertificateBuilder()
-               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-               .issuer_name(issuer or x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if not ca:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName('localhost')]), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-class Handler(http.server.SimpleHTTPRequestHandler):
-    """Answers like the server role's nginx: ?ac-discovery=1 from .discovery/<path>.html."""
-
-    def translate_path(self, path):
-        url = urllib.parse.urlsplit(path)
-        rel = url.path.strip('/')
-        if 'ac-discovery=1' in url.query.split('&'):
-            rel = os.path.join(webroot.DISCOVERY_DIR, rel + '.html') if rel else webroot.CATALOG_FILE
-        return os.path.join(self.server.root, rel)
-
-    def log_request(self, code='-', size='-'):
-        self.server.requests.append(urllib.parse.urlsplit(self.path).path)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope='module')
 def pki(tmp_path_factory):
-    d = tmp_path_factory.mktemp('pki')
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _cert('fetch test CA', ca_key, ca_key, ca=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = _cert('localhost', ca_key, key, issuer=ca.subject)
-    (d / 'ca.pem').write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (d / 'server.pem').write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    (d / 'server.key').write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                     serialization.NoEncryption()))
-    return d
+    return make_pki(tmp_path_factory.mktemp('pki'))
 
 
 @pytest.fixture(scope='module')
@@ -113,20 +66,11 @@ def registry(tmp_path, pki, signer, run_module):
                            image_id=built['image_id'], size=built['size']))
     (root / webroot.PUBKEYS_FILE).write_text(signer['pubkey'])
 
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    server.root = str(root)
-    server.requests = []
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(pki / 'server.pem'), str(pki / 'server.key'))
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    port = server.server_address[1]
+    server = Server(root, pki)
+    port = server.port
     run_module(aci_webroot.main, dict(path=str(root), domain=DOMAIN, port=port, images=images), expect_failure=False)
-    # shutdown() waits for serve_forever's next poll: the default half second, on every test.
-    thread = threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=0.02), daemon=True)
-    thread.start()
-    yield dict(root=root, port=port, images=images, pki=pki, requests=server.requests)
-    server.shutdown()
-    server.server_close()
+    with server.running():
+        yield dict(root=root, port=port, images=images, pki=pki, requests=server.requests)
 
 
 def fetch_args(registry, tmp_path, name, **kw):
