@@ -3,22 +3,24 @@
 """A registry's site: the web root serving exactly the listed images, the resource of aci_webroot.
 
 It is the top of the layering, and nothing below imports it: ``webroot`` (layout, plan, disk) <-
-``discovery`` (discovery tags and pages) <- ``catalog`` (the catalog page) <- this module, which
-renders every page for the images and hands them to the plan as a ``webroot.Layout``.
+``registry_index`` (the image records, ``index.json``) <- ``discovery`` (discovery tags and pages) <-
+``catalog`` (the catalog page) <- this module, which renders every page for the images and hands
+them to the plan as a ``webroot.Layout``.
 """
 
 from __future__ import annotations
 
 import os
 
-from ansible_collections.aci.registry.plugins.module_utils import catalog, converge, discovery, files, webroot
+from ansible_collections.aci.registry.plugins.module_utils import catalog, converge, discovery, files, registry_index, webroot
 
 
 def render(domain, images, port=443, signer_fingerprint='', title=''):
-    """The ``webroot.Layout`` of ``images``: a discovery page per name, the catalog, the latest links."""
+    """The ``webroot.Layout`` of ``images``: a discovery page per name, the catalog, the index, the latest links."""
     paths = webroot.image_paths(domain, images)
     pages = {webroot.discovery_relpath(p): discovery.render_page(domain, p, port) for p in paths}
     pages[webroot.CATALOG_FILE] = catalog.catalog_page(domain, images, port, signer_fingerprint, title)
+    pages[webroot.INDEX_FILE] = registry_index.render(domain, images, port, signer_fingerprint)
     return webroot.Layout(pages, webroot.latest_links(domain, images), webroot.referenced_files(domain, images))
 
 
@@ -66,7 +68,8 @@ class RegistrySite(converge.Resource):
 
     def result(self, current, desired, reasons):
         return dict(written=sorted(self.plan.writes), linked=self.plan.links, removed=self.plan.removals,
-                    catalog=os.path.join(self.params['path'], webroot.CATALOG_FILE))
+                    catalog=os.path.join(self.params['path'], webroot.CATALOG_FILE),
+                    index=os.path.join(self.params['path'], webroot.INDEX_FILE))
 
     def diff(self, current, desired):
         """File names, not their content: pages replaced or removed before, pages and links written after."""

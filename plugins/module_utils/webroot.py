@@ -7,7 +7,8 @@ An image named ``<domain>/<path>`` with labels version/os/arch lives at
 signing key is ``<webroot>/pubkeys.gpg``. ``<path>/latest-<os>-<arch>.aci`` (and ``.asc``) link to
 the newest version. Discovery pages live in a tree of their own, ``<webroot>/.discovery/<path>.html``
 (the server answers ``GET /<path>?ac-discovery=1`` from it), because ``/<path>`` is already the
-directory holding the images; the catalog is ``<webroot>/index.html``.
+directory holding the images; the catalog is ``<webroot>/index.html`` and its machine-readable twin
+``<webroot>/index.json``.
 
 This is the bottom layer and imports nothing of the collection: ``discovery.py`` renders the
 discovery tags and pages from these names and URLs, ``catalog.py`` the catalog page, and
@@ -24,9 +25,20 @@ import re
 PUBKEYS_FILE = 'pubkeys.gpg'
 DISCOVERY_DIR = '.discovery'
 CATALOG_FILE = 'index.html'
+INDEX_FILE = 'index.json'
+# The pages at the root that name every image: written after everything they point at.
+ROOT_PAGES = (CATALOG_FILE, INDEX_FILE)
 LATEST_VERSION = 'latest'
 IMAGE_EXT = 'aci'
 SIGNATURE_EXT = 'aci.asc'
+# What the server says each file of the layout is, by extension (the last one: .aci.asc is asc).
+CONTENT_TYPES = {
+    'html': 'text/html',
+    'json': 'application/json',
+    IMAGE_EXT: 'application/octet-stream',
+    SIGNATURE_EXT.rsplit('.', 1)[1]: 'application/pgp-signature',
+    PUBKEYS_FILE.rsplit('.', 1)[1]: 'application/pgp-keys',
+}
 # The URL template rkt fills in: appc discovery substitutes {version}, {os}, {arch} and {ext}.
 FILE_TEMPLATE = '{version}-{os}-{arch}.{ext}'
 
@@ -85,6 +97,11 @@ def base_url(domain, port=443):
     return 'https://%s' % domain if int(port) == 443 else 'https://%s:%d' % (domain, int(port))
 
 
+def url(domain, relpath, port=443):
+    """The URL a client fetches the web-root file ``relpath`` at."""
+    return '%s/%s' % (base_url(domain, port), relpath)
+
+
 def version_key(version):
     """Natural sort key: v1.10.0 after v1.9.0, release after its own pre-release suffix."""
     parts = _VERSION_PART.split(version.lstrip('vV'))
@@ -120,6 +137,11 @@ def referenced_files(domain, images):
         relpaths.append(image_relpath(path, image['version'], image['os'], image['arch']))
         relpaths.append(signature_relpath(path, image['version'], image['os'], image['arch']))
     return relpaths
+
+
+def latest_alias_pattern():
+    """A regular expression (Python's and nginx's PCRE alike) matching the URL path of every ``latest`` alias."""
+    return '/%s-[^/]+\\.(%s|%s)$' % (re.escape(LATEST_VERSION), re.escape(IMAGE_EXT), re.escape(SIGNATURE_EXT))
 
 
 def latest_links(domain, images):
@@ -178,6 +200,8 @@ def plan_changes(state, layout):
 
 def _is_layout_file(relpath):
     """Only files this layout owns are ever pruned; anything else in the web root is left alone."""
+    if relpath in ROOT_PAGES:
+        return True
     if relpath.startswith(DISCOVERY_DIR + '/'):
         return relpath.endswith('.html')
     return relpath.endswith('.' + IMAGE_EXT) or relpath.endswith('.' + SIGNATURE_EXT)
@@ -224,20 +248,21 @@ class WebRoot:
         return sorted(found)
 
     def apply(self, plan, write):
-        """Converge: pages and links first (they only name files already there), removals last.
+        """Converge: pages and links first (they only name files already there), the root pages that
+        name every image after them, removals last.
 
         ``write(path, content)`` writes one file atomically (the module passes files.write_file).
         """
-        catalog_page = plan.writes.get(CATALOG_FILE)
         for relpath, content in sorted(plan.writes.items()):
-            if relpath != CATALOG_FILE:
+            if relpath not in ROOT_PAGES:
                 self._makedirs(relpath)
                 write(self._abs(relpath), content)
         for relpath, target in sorted(plan.links.items()):
             self._makedirs(relpath)
             self._replace_link(self._abs(relpath), target)
-        if catalog_page is not None:
-            write(self._abs(CATALOG_FILE), catalog_page)
+        for relpath in ROOT_PAGES:
+            if relpath in plan.writes:
+                write(self._abs(relpath), plan.writes[relpath])
         for relpath in plan.removals:
             os.unlink(self._abs(relpath))
             self._remove_empty_parents(relpath)

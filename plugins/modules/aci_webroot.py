@@ -16,8 +16,15 @@ description:
     point at a file that is not there.
   - Writes one discovery page per image name under C(.discovery/) (the C(aci.registry.server) role answers
     C(GET /<path>?ac-discovery=1) with it), so C(host/app) and C(host/app1) each resolve to their own files.
-  - Writes the catalog C(index.html) with discovery tags for every name (most specific first) and, for people, every
-    image with its versions, os/arch, size, image ID, the signing key fingerprint and copy-paste C(rkt) commands.
+  - Writes the catalog C(index.html) with discovery tags for every name (most specific first) and, for people, one
+    section per name with its newest version (marked C(latest)) and the others folded away; each version with its
+    os/arch, publication time, exec, labels, sizes, image ID and files; the signing key fingerprint and copy-paste
+    C(rkt trust), C(rkt fetch) and C(rkt run) commands. A filter box (an inline script, also from C(file://)) narrows
+    the list; C(#q=words) in the URL fills it in. Without JavaScript the page shows everything.
+  - Writes C(index.json), the same list for programs (format C(aci.registry/index) version 1, read by
+    M(aci.registry.aci_registry_info)) with the domain, signer fingerprint, key URL and, per image, name, version,
+    os, arch, latest, size, unpacked_size, image_id, published, exec, labels, image_url and signature_url. Its bytes
+    depend only on the options, so every replica serves the same file and an unchanged registry is not rewritten.
   - Points C(latest-<os>-<arch>.aci) (and C(.asc)) at the newest version of each name, so C(rkt fetch host/app)
     without a version works.
   - With O(prune=true), removes images, signatures and discovery pages that are no longer listed, after the pages
@@ -73,6 +80,27 @@ options:
         description: Make this version the C(latest) alias even if a higher version is listed.
         type: bool
         default: false
+      published:
+        description:
+          - When this version was published, in ISO 8601 UTC to the second (V(2026-12-03T07:30:00Z)), shown in
+            the catalog and the index. Empty means unknown.
+        type: str
+        default: ''
+      exec:
+        description: The image's C(app.exec), shown in the catalog and the index (and in the C(rkt run) people copy).
+        type: list
+        elements: str
+        default: []
+      labels:
+        description:
+          - The image manifest's labels as a dict (V(channel=stable) and the like), shown in the catalog (all but
+            version, os and arch, which have their own columns) and the index.
+        type: dict
+        default: {}
+      unpacked_size:
+        description: Bytes of the image's rootfs once unpacked, shown in the catalog and the index.
+        type: int
+        default: 0
   signer_fingerprint:
     description: Fingerprint of the signing key, shown in the catalog.
     type: str
@@ -108,7 +136,12 @@ EXAMPLES = r"""
     signer_fingerprint: 9E90CD8CA81488F286CB6683982367D1E8F76CF7
     images:
       - {name: registry.example.com/app1, version: v0.0.1, image_id: sha512-1f2e..., size: 1845467}
-      - {name: registry.example.com/app1, version: v0.0.2}
+      - name: registry.example.com/app1
+        version: v0.0.2
+        published: "2026-12-03T07:30:00Z"
+        exec: [/bin/app1, --serve]
+        labels: {version: v0.0.2, os: linux, arch: amd64, channel: stable}
+        unpacked_size: 5242880
       - {name: registry.example.com/team/tool, version: "1.0", arch: aarch64}
 """
 
@@ -135,6 +168,11 @@ catalog:
   returned: always
   type: str
   sample: /srv/aci-registry/index.html
+index:
+  description: Absolute path of the machine-readable index.
+  returned: always
+  type: str
+  sample: /srv/aci-registry/index.json
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -156,6 +194,10 @@ def main():
                 image_id=dict(type='str', default=''),
                 size=dict(type='int', default=0),
                 latest=dict(type='bool', default=False),
+                published=dict(type='str', default=''),
+                exec=dict(type='list', elements='str', default=[]),
+                labels=dict(type='dict', default={}),
+                unpacked_size=dict(type='int', default=0),
             )),
             signer_fingerprint=dict(type='str', default=''),
             title=dict(type='str', default=''),

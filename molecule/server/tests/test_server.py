@@ -62,6 +62,7 @@ def test_no_listings_and_nothing_hidden(host, path):
     ('/app1/v2-linux-amd64.aci.asc', 'application/pgp-signature'),
     ('/pubkeys.gpg', 'application/pgp-keys'),
     ('/', 'text/html; charset=utf-8'),
+    ('/index.json', 'application/json'),
 ])
 def test_head_and_content_types(host, path, content_type):
     headers = curl(host, "-I '%s%s'" % (BASE, path)).stdout

@@ -1,5 +1,6 @@
 """aci_webroot on a real directory: converge, idempotence, check mode, prune, refusals."""
 
+import json
 import os
 
 import pytest
@@ -98,4 +99,27 @@ def test_missing_webroot(tmp_path, run_module):
 def test_empty_registry_gets_a_catalog(tmp_path, run_module):
     (tmp_path / 'pubkeys.gpg').write_bytes(b'k')
     result = run_module(aci_webroot.main, args(tmp_path, []))
-    assert result['written'] == ['index.html']
+    assert result['written'] == ['index.html', 'index.json']
+    assert json.loads((tmp_path / 'index.json').read_text())['images'] == []
+
+
+def test_index_json_lists_the_images_and_is_not_rewritten(root, run_module):
+    run_module(aci_webroot.main, args(root, IMAGES))
+    index = json.loads((root / 'index.json').read_text())
+    assert [i['name'] for i in index['images']] == [DOMAIN + '/app', DOMAIN + '/app1', DOMAIN + '/team/tool']
+    before = (root / 'index.json').stat().st_mtime_ns
+    assert not run_module(aci_webroot.main, args(root, IMAGES))['changed']
+    assert (root / 'index.json').stat().st_mtime_ns == before
+
+
+def test_bad_published_is_refused_before_writing(root, run_module):
+    result = run_module(aci_webroot.main, args(root, [image('app', 'v1', published='yesterday')]), expect_failure=True)
+    assert 'not an ISO 8601 UTC time' in result['msg'] and not (root / 'index.json').exists()
+
+
+def test_takes_the_images_aci_image_set_returns(root, run_module):
+    described = [image('app', 'v1', latest=False, image_id='sha512-' + '0' * 128, size=358, published='2026-12-03T07:30:00Z',
+                       exec=['/bin/hello'], labels={'version': 'v1', 'os': 'linux', 'arch': 'amd64'}, unpacked_size=4096)]
+    first = run_module(aci_webroot.main, args(root, described), expect_failure=False)
+    assert first['changed']
+    assert not run_module(aci_webroot.main, args(root, described), expect_failure=False)['changed']

@@ -1,13 +1,14 @@
-"""aci_webroot writes the same bytes, links and results as it did at commit 3701205.
+"""aci_webroot writes the same bytes, links and results as recorded in ``data/aci_webroot_pages.json``.
 
 rkt and the server role's nginx read these pages (the molecule scenarios check them with the real
-rkt), so a refactoring of the renderers must not change a byte. ``data/aci_webroot_3701205.json``
-holds what this file recorded when run against the collection at 3701205::
+rkt), so a refactoring of the renderers must not change a byte. The record was first made at
+commit 3701205; it was made again when the catalog was redesigned and ``index.json`` added, and
+then every discovery page, link, other file and module result was checked to be the same as at
+3701205 (only ``index.html`` differed, and ``index.json`` was new). To record again after a
+deliberate change of the pages (and review the diff of the record)::
 
-    git archive 3701205 | tar -x -C /tmp/old
-    cp tests/unit/plugins/modules/test_aci_webroot_bytes.py /tmp/old/tests/unit/plugins/modules/
-    cd /tmp/old && ACI_WEBROOT_RECORD=$OLDPWD/tests/unit/plugins/modules/data/aci_webroot_3701205.json \\
-        pytest -q tests/unit/plugins/modules/test_aci_webroot_bytes.py
+    ACI_WEBROOT_RECORD=$PWD/tests/unit/plugins/modules/data/aci_webroot_pages.json \\
+        pytest -q -p no:xdist tests/unit/plugins/modules/test_aci_webroot_bytes.py
 
 Each case is a sequence of module runs on one web root; after each run the result (paths of the
 web root replaced by ``<root>``) and the whole tree (page bytes and modes, link targets, other
@@ -21,7 +22,7 @@ import pytest
 
 from ansible_collections.aci.registry.plugins.modules import aci_webroot
 
-FIXTURES = os.path.join(os.path.dirname(__file__), 'data', 'aci_webroot_3701205.json')
+FIXTURES = os.path.join(os.path.dirname(__file__), 'data', 'aci_webroot_pages.json')
 DOMAIN = 'reg.example.com'
 FINGERPRINT = '9E90CD8CA81488F286CB6683982367D1E8F76CF7'
 
@@ -47,6 +48,12 @@ PINNED = [
     image('a/b', 'v1'),
     image('a', '2024.1+build.7'),
 ]
+GLANCE = [
+    image('app', 'v1', published='2026-12-01T09:00:00Z', exec=['/bin/app', 'a b'], unpacked_size=5 * 1024 ** 2,
+          labels={'version': 'v1', 'os': 'linux', 'arch': 'amd64', 'channel': 'stable', 'tricky<&>': '"quoted"'},
+          image_id='sha512-' + 'c' * 128, size=2048),
+    image('app', 'v2', published='2026-12-03T07:30:00Z', exec=['/bin/app']),
+]
 
 # The images whose files are in the web root, and the runs: (check_mode, diff, arguments but path).
 CASES = {
@@ -63,6 +70,9 @@ CASES = {
         (False, True, dict(domain=DOMAIN, port=8443, images=PINNED, title='<Team & "Co">\'s images')),
         (True, True, dict(domain=DOMAIN, port=8443, images=PINNED, title='<Team & "Co">\'s images')),
         (False, True, dict(domain=DOMAIN, port=8443, images=PINNED[:2])),
+    ]),
+    'published, exec, labels, unpacked size': (GLANCE, [
+        (False, True, dict(domain=DOMAIN, images=GLANCE, signer_fingerprint=FINGERPRINT)),
     ]),
     'empty registry': ([], [
         (False, True, dict(domain=DOMAIN + '/', images=[])),
@@ -102,9 +112,10 @@ def tree(root):
             relpath = os.path.relpath(path, str(root))
             if os.path.islink(path):
                 found[relpath] = {'link': os.readlink(path)}
-            elif name.endswith('.html'):
+            elif name.endswith(('.html', '.json')):
                 with open(path, 'rb') as f:
-                    found[relpath] = {'html': f.read().decode('utf-8'), 'mode': oct(os.stat(path).st_mode & 0o7777)}
+                    found[relpath] = {name.rsplit('.', 1)[1]: f.read().decode('utf-8'),
+                                      'mode': oct(os.stat(path).st_mode & 0o7777)}
             elif os.path.isfile(path):
                 found[relpath] = 'file'
     return found
@@ -124,7 +135,7 @@ def run_case(tmp_path, run_module, published, runs):
 
 
 @pytest.mark.parametrize('case', sorted(CASES))
-def test_same_as_at_3701205(tmp_path, run_module, case):
+def test_same_as_recorded(tmp_path, run_module, case):
     recorded = run_case(tmp_path, run_module, *CASES[case])
     record_to = os.environ.get('ACI_WEBROOT_RECORD')
     if record_to:
