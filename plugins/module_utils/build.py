@@ -57,11 +57,35 @@ def manifest_argument_spec():
     )
 
 
+def argument_spec():
+    """aci_build's whole argument spec (aci_image_set checks each image of a set against it too)."""
+    return dict(
+        aci_dest.output_argument_spec(),
+        src=dict(type='path'),
+        rootfs=dict(type='path'),
+        from_aci=dict(type='path'),
+        programs=dict(type='list', elements='path'),
+        files=dict(type='list', elements='dict', options=dict(
+            src=dict(type='path', required=True),
+            dest=dict(type='str', required=True),
+            mode=dict(type='raw'),
+        )),
+        name=dict(type='str'),
+        labels=dict(type='dict'),
+        manifest=dict(type='dict', options=manifest_argument_spec()),
+        **manifest_argument_spec()
+    )
+
+
 #: The manifest options that stay options of their own, never part of ``manifest``.
 _OUTSIDE_MANIFEST = ('name', 'labels')
 
 #: Each option ``manifest`` holds too is given one way or the other, never both.
 MANIFEST_EXCLUSIVE = [('manifest', option) for option in MANIFEST_OPTIONS if option not in _OUTSIDE_MANIFEST]
+
+#: aci_build's source options: one tree at most, and programs or files only on top of a tree.
+MUTUALLY_EXCLUSIVE = [('src', 'rootfs', 'from_aci'), ('from_aci', 'programs'), ('from_aci', 'files')] + MANIFEST_EXCLUSIVE
+REQUIRED_ONE_OF = [('src', 'rootfs', 'from_aci', 'programs', 'files')]
 
 
 def _refuse_dest_inside(params):

@@ -83,10 +83,19 @@ class Resource:
         """
 
 
-def _converge(module, resource):
+def decide(module, resource):
+    """The three answers that decide a change: ``(current, desired, reasons)``; nothing is written."""
     current = resource.current()
     desired = resource.desired(current)
-    reasons = list(resource.differences(current, desired))
+    return current, desired, list(resource.differences(current, desired))
+
+
+def conclude(module, resource, current, desired, reasons):
+    """Apply what ``decide`` found (never in check mode) and return the result, ``changed`` and ``diff`` included.
+
+    Apart from ``decide`` so that a module managing many resources (aci_image_set) decides for all
+    of them, and refuses bad input, before it writes anything.
+    """
     applied = {}
     if reasons and not module.check_mode:
         applied = resource.apply(current, desired, reasons) or {}
@@ -97,6 +106,10 @@ def _converge(module, resource):
     if diff is not None:
         result['diff'] = diff
     return result
+
+
+def _converge(module, resource):
+    return conclude(module, resource, *decide(module, resource))
 
 
 def _warn(module, resource):

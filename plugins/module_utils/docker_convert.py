@@ -11,6 +11,18 @@ from ansible_collections.aci.registry.plugins.module_utils import (
 )
 
 
+def argument_spec():
+    """aci_from_docker's argument spec (aci_image_set checks each Docker image of a set against it too)."""
+    return dict(
+        aci_dest.output_argument_spec(),
+        src=dict(type='path', required=True),
+        name=dict(type='str', required=True),
+        tag=dict(type='str'),
+        platform=dict(type='str'),
+        version=dict(type='str'),
+    )
+
+
 class ConvertedImage(aci_dest.ImageFile):
     """The ACI at ``dest`` converted from the Docker image that ``src``, ``tag`` and ``platform`` name."""
 

@@ -8,6 +8,7 @@ no module: this is the module's side, which signature file to keep or replace, a
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from ansible_collections.aci.registry.plugins.module_utils import converge, files, gpg
@@ -38,6 +39,30 @@ def signing_key(keyring, fingerprint, home):
     return key
 
 
+class Signer:
+    """The key of ``gnupghome`` that signs, opened and checked once, and a ``gpg.Verifier`` of its
+    exported public key: aci_sign opens one per file, aci_image_set one for a whole set of images."""
+
+    def __init__(self, gnupghome, fingerprint, passphrase):
+        gpg.check_passphrase_text(passphrase)
+        self.keyring = gpg.open_home(gnupghome)
+        self.key = signing_key(self.keyring, gpg.normalize_fingerprint(fingerprint), gnupghome)
+        self.passphrase = passphrase
+        self._stack = contextlib.ExitStack()
+        self.check = self._stack.enter_context(gpg.verifier(gpg.export_public_key(self.keyring, self.key['fingerprint'])))
+
+    def signer_of(self, path, dest):
+        """The key's fingerprint when ``dest`` is a signature of ``path`` by it as the file is now, else ``None``."""
+        return gpg.read_signature_signer(None, path, dest, check=self.check)
+
+    def sign(self, path):
+        """``(signature bytes, signer)`` of ``path``, checked as a client holding the public key checks it."""
+        return gpg.sign_and_check(self.keyring, self.key['fingerprint'], path, self.passphrase, check=self.check)
+
+    def close(self):
+        self._stack.close()
+
+
 class Signature(converge.Resource):
     """The signature at ``dest`` of the file at ``path``, by the key ``fingerprint`` of ``gnupghome``.
 
@@ -48,12 +73,14 @@ class Signature(converge.Resource):
 
     errors = (gpg.GpgError,)
 
-    def __init__(self, module):
+    def __init__(self, module, signer=None):
         super().__init__(module)
         gpg.require_gnupg(module)
         self.path = self.params['path']
         self.dest = self.params['dest'] or self.path + '.asc'
-        self.keyring = self.key = self.sha512 = None
+        # A Signer given is shared (and closed) by the caller; one opened here is closed with the resource.
+        self.signer, self._own_signer = signer, signer is None
+        self.key = self.sha512 = None
         self.signed = None  # the new signature's bytes, made by desired()
 
     def _fields(self, **more):
@@ -81,13 +108,11 @@ class Signature(converge.Resource):
     def current(self):
         self._check_paths()
         existed = os.path.exists(self.dest)
-        fingerprint = gpg.normalize_fingerprint(self.params['fingerprint'])
-        gpg.check_passphrase_text(self.params['passphrase'])
-        self.keyring = gpg.open_home(self.params['gnupghome'])
-        self.key = signing_key(self.keyring, fingerprint, self.params['gnupghome'])
-        public_key = gpg.export_public_key(self.keyring, self.key['fingerprint'])
+        if self.signer is None:
+            self.signer = Signer(self.params['gnupghome'], self.params['fingerprint'], self.params['passphrase'])
+        self.key = self.signer.key
         self.sha512 = self.module.digest_from_file(self.path, 'sha512')
-        signer = gpg.read_signature_signer(public_key, self.path, self.dest)
+        signer = self.signer.signer_of(self.path, self.dest)
         return dict(signature=self.dest if existed else None, signer=signer,
                     signed_sha512=self.sha512 if signer else None)
 
@@ -96,8 +121,7 @@ class Signature(converge.Resource):
         if current['signer'] == self.key['fingerprint']:
             return kept
         # Signing in check mode too: it changes nothing, and a wrong passphrase must show now.
-        self.signed, signer = gpg.sign_and_check(self.keyring, self.key['fingerprint'], self.path,
-                                                 self.params['passphrase'])
+        self.signed, signer = self.signer.sign(self.path)
         return dict(kept, signer=signer)
 
     def differences(self, current, desired):
@@ -123,3 +147,7 @@ class Signature(converge.Resource):
 
     def failure(self, error):
         return self._fields(**({'stderr': error.stderr} if error.stderr else {}))
+
+    def close(self):
+        if self._own_signer and self.signer is not None:
+            self.signer.close()

@@ -200,34 +200,14 @@ manifest:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aci.registry.plugins.module_utils import aci_dest, build, converge
-
-
-def argument_spec():
-    return dict(
-        aci_dest.output_argument_spec(),
-        src=dict(type='path'),
-        rootfs=dict(type='path'),
-        from_aci=dict(type='path'),
-        programs=dict(type='list', elements='path'),
-        files=dict(type='list', elements='dict', options=dict(
-            src=dict(type='path', required=True),
-            dest=dict(type='str', required=True),
-            mode=dict(type='raw'),
-        )),
-        name=dict(type='str'),
-        labels=dict(type='dict'),
-        manifest=dict(type='dict', options=build.manifest_argument_spec()),
-        **build.manifest_argument_spec()
-    )
+from ansible_collections.aci.registry.plugins.module_utils import build, converge
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=[('src', 'rootfs', 'from_aci'), ('from_aci', 'programs'), ('from_aci', 'files')]
-        + build.MANIFEST_EXCLUSIVE,
-        required_one_of=[('src', 'rootfs', 'from_aci', 'programs', 'files')],
+        argument_spec=build.argument_spec(),
+        mutually_exclusive=build.MUTUALLY_EXCLUSIVE,
+        required_one_of=build.REQUIRED_ONE_OF,
         supports_check_mode=True,
         add_file_common_args=True,
     )

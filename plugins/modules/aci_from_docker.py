@@ -199,19 +199,12 @@ docker:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aci.registry.plugins.module_utils import aci_dest, converge, docker_convert
+from ansible_collections.aci.registry.plugins.module_utils import converge, docker_convert
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            aci_dest.output_argument_spec(),
-            src=dict(type='path', required=True),
-            name=dict(type='str', required=True),
-            tag=dict(type='str'),
-            platform=dict(type='str'),
-            version=dict(type='str'),
-        ),
+        argument_spec=docker_convert.argument_spec(),
         supports_check_mode=True,
         add_file_common_args=True,
     )
