@@ -124,7 +124,9 @@ def test_a_second_run_fails_naming_the_holder_a_third_waits(tmp_path):
 
 def test_two_runs_started_together_take_turns(tmp_path):
     state = tmp_path / 'state'  # not made yet: both runs race to make it, then for the lock
-    runs = [Run(tmp_path, state, name, hold=2, timeout=40) for name in ('left', 'right')]
+    # The hold is long beside the skew between two ansible-playbook startups on a busy machine,
+    # so the later run still finds the lock taken.
+    runs = [Run(tmp_path, state, name, hold=5, timeout=40) for name in ('left', 'right')]
     try:
         rcs = [run.wait() for run in runs]
     finally:
@@ -134,8 +136,10 @@ def test_two_runs_started_together_take_turns(tmp_path):
     assert rcs == [0, 0], [run.output()[-2000:] for run in runs]
     log = work_log(state)
     assert len(log) == 4 and log[0][0] == log[1][0] and log[2][0] == log[3][0] and log[0][0] != log[2][0], log
+    # Which run won and by how much depends on their startup skew; that one waited for the other is
+    # what matters (the log above shows they did not overlap).
     waits = sorted(run.waited() for run in runs)
-    assert waits[0] < 1 <= waits[1], waits
+    assert waits[0] < waits[1] and waits[1] > 0, waits
     figures.record('concurrency', 'two runs started together on a new directory: the later one waited', waits[1], 's')
 
 
