@@ -66,6 +66,15 @@ def remove_containers(names, network):
     run('podman', 'network', 'rm', '-f', network, check=False)
 
 
+def clean_up(names, network, scratch, keep=False):
+    """At the end of a benchmark: our containers, network and scratch directory go, or (``keep``) how to remove them."""
+    if keep:
+        log('kept: podman rm -f %s; podman network rm %s; scratch %s' % (' '.join(names), network, scratch))
+    else:
+        remove_containers(names, network)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def wait_booted(name, timeout=120):
     """Until systemd in the container has finished starting up."""
     deadline = time.monotonic() + timeout
