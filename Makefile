@@ -182,14 +182,22 @@ reliability: deps
 # Two lanes at once: the controller-side checks keep the CPU busy while the molecule scenarios
 # mostly wait on podman and on the hosts, which nearly halves the wall time on 2 cores. Each lane
 # is serial (-j1) and its lines are prefixed with its name; what both lanes need is made first.
+# A failure is summed up last (each lane also keeps its log in .build/test-<lane>.log), because
+# the other lane's output would otherwise push it out of sight in a CI log's tail.
 test: deps $(COLLECTIONS)/.stamp $(BUILD)/bin/actool image
-	rm -f $(RELIABILITY_FIGURES)
-	$(MAKE) -k -j2 test-checks test-molecule
-	-$(REPORT)
+	rm -f $(RELIABILITY_FIGURES) $(BUILD)/test-checks.log $(BUILD)/test-molecule.log
+	status=0; $(MAKE) -k -j2 test-checks test-molecule || status=$$?; \
+	$(REPORT) || true; \
+	if [ $$status -ne 0 ]; then \
+	    echo 'make test FAILED. What failed (make targets, pytest and molecule failures), lane by lane:'; \
+	    grep -hE '\*\*\* \[|\] (FAILED|ERROR) |\] CRITICAL |\] E +[A-Za-z]+(Error|Exception)' \
+	        $(BUILD)/test-checks.log $(BUILD)/test-molecule.log | tail -n 80 || true; \
+	fi; \
+	exit $$status
 
 test-checks test-molecule: test-%:
 	$(MAKE) -k -j1 $(if $(filter checks,$*),sanity units lint compat crypto-compat reliability-quick catalog CATALOG_SCREENSHOT=$(BUILD)/catalog.png,molecule) 2>&1 \
-	    | sed -u 's/^/[$*] /'
+	    | sed -u 's/^/[$*] /' | tee $(BUILD)/test-$*.log
 
 # make test, then the slow scenarios, and the whole figures table.
 test-all: test
