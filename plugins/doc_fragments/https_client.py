@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, aci.registry maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Options of every module that reads a registry over HTTPS (aci_fetch, aci_registry_info), the ones
+"""Options of every module that reads a registry over HTTPS (aci_fetch, aci_registry_info, aci_replica_sync), the ones
 ``module_utils/https.py`` implements."""
 
 from __future__ import annotations

@@ -42,9 +42,6 @@ options:
         registry domain the replicas share.
     type: str
     required: true
-  ca_path:
-    description: A PEM CA bundle to trust instead of the system trust store (which the aci.registry.ca_trust role fills).
-    type: path
   checksums:
     description:
       - The web-root files to have, each path relative to the web root (such as V(app/v1-linux-amd64.aci)) with its
@@ -66,11 +63,8 @@ options:
     description: The largest file to download, in bytes or with a unit (V(512M), V(4G)), whatever O(sizes) says.
     type: str
     default: 4G
-  timeout:
-    description: Seconds to wait to connect and for each read from the peer.
-    type: int
-    default: 30
 extends_documentation_fragment:
+  - aci.registry.https_client
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files  # not ansible.builtin.: ansible-core 2.19 resolves that to the files fragment
   - ansible.builtin.files
@@ -153,7 +147,7 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aci.registry.plugins.module_utils import converge, replica
+from ansible_collections.aci.registry.plugins.module_utils import converge, https, replica
 
 
 def main():
@@ -162,12 +156,11 @@ def main():
             path=dict(type='path', required=True),
             peer=dict(type='str', required=True),
             server_name=dict(type='str', required=True),
-            ca_path=dict(type='path'),
             checksums=dict(type='dict', required=True),
             sizes=dict(type='dict', default={}),
             checksum_algorithm=dict(type='str', choices=['sha1', 'sha256', 'sha512'], default='sha1'),
             max_size=dict(type='str', default='4G'),
-            timeout=dict(type='int', default=30),
+            **https.argument_spec()
         ),
         add_file_common_args=True,
         supports_check_mode=True,
