@@ -74,16 +74,24 @@ def write_inventory(scratch, label, host, address, images):
 
 def converge_both(scratch, inventories):
     """The first converge of both registries at once (they share nothing): pki, server, an empty or small web root."""
-    results, threads = {}, []
+    results, failures, threads = {}, {}, []
+
+    def converge(label, inventory):
+        # site() ends a failed run with SystemExit, which a thread would swallow without a word.
+        try:
+            results[label] = site(scratch, inventory, 'converge-' + label)
+        except SystemExit as e:
+            failures[label] = str(e)
+
     for label, inventory in inventories.items():
-        thread = threading.Thread(target=lambda l=label, i=inventory: results.setdefault(l, site(scratch, i, 'converge-' + l)))
+        thread = threading.Thread(target=converge, args=(label, inventory))
         thread.start()
         threads.append(thread)
     for thread in threads:
         thread.join()
-    missing = set(inventories) - set(results)
-    if missing:
-        raise SystemExit('the first converge of %s failed (see the logs in %s)' % (', '.join(sorted(missing)), scratch))
+    if failures:
+        raise SystemExit('the first converge of %s failed:\n%s' % (
+            ', '.join(sorted(failures)), '\n'.join(failures[label] for label in sorted(failures))))
     return results
 
 
