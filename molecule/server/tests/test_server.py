@@ -1,5 +1,6 @@
 """What a client of the registry server sees, and what the server's sandbox really enforces."""
 
+import json
 import re
 
 import pytest
@@ -117,3 +118,12 @@ def test_a_replaced_page_is_served_within_the_cache_validity(host):
         assert seen.rc == 0, 'the replaced page was still served in its old version after 3 s'
     finally:
         host.check_output('mv {0}.orig {0}'.format(page))
+
+
+def test_a_registry_with_no_image_yet_has_its_key_catalog_and_an_empty_index(host):
+    # converge.yml's second play: the publish role with no images, on a web root of its own.
+    assert 'BEGIN PGP PUBLIC KEY BLOCK' in host.file('/srv/aci-empty/pubkeys.gpg').content_string
+    index = json.loads(host.file('/srv/aci-empty/index.json').content_string)
+    assert index['images'] == [] and index['domain'] == 'aci-server-host'
+    assert host.file('/srv/aci-empty/index.html').is_file
+    assert host.check_output('find /srv/aci-empty -name "*.aci*"') == ''
