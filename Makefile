@@ -189,7 +189,7 @@ test: deps $(COLLECTIONS)/.stamp $(BUILD)/bin/actool image
 	status=0; $(MAKE) -k -j2 test-checks test-molecule || status=$$?; \
 	$(REPORT) || true; \
 	if [ $$status -ne 0 ]; then \
-	    echo 'make test FAILED. What failed (make targets, pytest and molecule failures; ansible's retries left out), lane by lane:'; \
+	    echo 'make test FAILED. What failed (make targets, pytest and molecule failures, retries left out), lane by lane:'; \
 	    grep -hE '\*\*\* \[|\] (FAILED|ERROR) |\] CRITICAL |\] E +[A-Za-z]+(Error|Exception)' \
 	        $(BUILD)/test-checks.log $(BUILD)/test-molecule.log | grep -v -e "molecule.yml' glob failed" -e 'FAILED - RETRYING' | tail -n 80 || true; \
 	fi; \
